@@ -1,0 +1,170 @@
+#![doc = include_str!("../README.md")]
+
+pub mod auth;
+pub mod error;
+pub mod json;
+pub mod metrics;
+pub mod middleware;
+pub mod openapi;
+pub mod routes;
+pub mod settings;
+pub mod state;
+
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::{Server, ServerHandle};
+use actix_web::http::StatusCode;
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpServer, web};
+use anyhow::Context;
+use migration::{Migrator, MigratorTrait};
+use sea_orm::DatabaseConnection;
+use secrecy::ExposeSecret;
+
+use crate::error::ApiError;
+use crate::metrics::Metrics;
+use crate::settings::Settings;
+use crate::state::AppState;
+
+/// The platform, built and bound to its listener but not yet serving.
+pub struct Application {
+    port: u16,
+    server: Server,
+    state: web::Data<AppState>,
+}
+
+impl Application {
+    /// Connects and migrates the database, sets up the cache, the secret box and the first
+    /// operator (if configured), and binds the listener (port 0 picks a free port).
+    pub async fn build(settings: Settings) -> anyhow::Result<Application> {
+        settings.check()?;
+        let db = connect_and_migrate(&settings).await?;
+        let cache = build_cache(&settings)?;
+        let secrets = load_secret_box(&settings)?;
+        bootstrap_operator(&db, &settings).await?;
+
+        let listener = TcpListener::bind(settings.listen_address()?)
+            .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(AppState {
+            db,
+            cache,
+            secrets,
+            login_policy: settings.login_policy(),
+            metrics: Metrics::new()?,
+            settings: Arc::new(settings),
+        });
+        let server = serve(listener, state.clone())?;
+        Ok(Application {
+            port,
+            server,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn state(&self) -> web::Data<AppState> {
+        self.state.clone()
+    }
+
+    /// A handle to stop the server gracefully (finishing in-flight requests).
+    pub fn handle(&self) -> ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGTERM/Ctrl-C (or `handle().stop(true)`): then stops accepting and lets
+    /// in-flight requests finish within `server.shutdown_timeout_secs`.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+pub async fn connect_and_migrate(settings: &Settings) -> anyhow::Result<DatabaseConnection> {
+    let db = infra::db::connect(&settings.database())
+        .await
+        .context("cannot connect to the database (database.url)")?;
+    Migrator::up(&db, None)
+        .await
+        .context("database migrations failed")?;
+    Ok(db)
+}
+
+fn build_cache(settings: &Settings) -> anyhow::Result<infra::Cache> {
+    let url = settings.redis.url.expose_secret();
+    if url.is_empty() {
+        return Ok(infra::Cache::memory(
+            &settings.redis.key_prefix,
+            settings.cache.memory_capacity,
+        ));
+    }
+    Ok(infra::Cache::redis(
+        url,
+        &settings.redis.key_prefix,
+        settings.redis.pool_size,
+        Duration::from_millis(settings.redis.timeout_ms),
+    )?)
+}
+
+fn load_secret_box(settings: &Settings) -> anyhow::Result<infra::SecretBox> {
+    let configured = settings.security.master_key.expose_secret();
+    if !configured.is_empty() {
+        return Ok(infra::SecretBox::from_base64(configured)?);
+    }
+    let path = settings.security.data_dir.join("master.key");
+    let (secret_box, generated) = infra::SecretBox::load_or_generate(&path)?;
+    if generated {
+        tracing::warn!(path = %path.display(), "generated a new master key for secrets at rest; back it up, or set security.master_key in production");
+    } else {
+        tracing::info!(path = %path.display(), "using the master key file");
+    }
+    Ok(secret_box)
+}
+
+async fn bootstrap_operator(db: &DatabaseConnection, settings: &Settings) -> anyhow::Result<()> {
+    let email = &settings.bootstrap.operator_email;
+    let password = settings.bootstrap.operator_password.expose_secret();
+    if email.is_empty() {
+        return Ok(());
+    }
+    if tenant::ensure_bootstrap_operator(db, email, password).await? {
+        tracing::info!(operator.email = %email, "created the first platform operator from configuration");
+    }
+    Ok(())
+}
+
+async fn route_not_found() -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::new(
+        StatusCode::NOT_FOUND,
+        "request.route_not_found",
+        "no such route; see /api/docs",
+    ))
+}
+
+fn serve(listener: TcpListener, state: web::Data<AppState>) -> std::io::Result<Server> {
+    let settings = state.settings.clone();
+    let shutdown_timeout = settings.server.shutdown_timeout_secs;
+    let workers = match settings.server.workers {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n,
+    };
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(state.clone())
+            .app_data(web::PayloadConfig::new(settings.server.body_limit_bytes))
+            .app_data(web::QueryConfig::default().error_handler(json::query_error))
+            .app_data(web::PathConfig::default().error_handler(json::path_error))
+            .wrap(from_fn(middleware::observe))
+            .configure(routes::configure)
+            .default_service(web::to(route_not_found))
+    })
+    .workers(workers)
+    .shutdown_timeout(shutdown_timeout)
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,99 @@
+//! The OpenAPI 3 document, generated from the handlers' annotations, and a plain HTML page
+//! rendered from it (no CDN assets, so it works offline).
+
+use std::sync::OnceLock;
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use crate::routes::{admin, health, platform, shop};
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Kaidian", description = "Multi-tenant WeChat mini-program shop platform"),
+    modifiers(&BearerAuth),
+    paths(
+        health::healthz, health::readyz, health::metrics,
+        platform::auth::log_in_operator,
+        platform::tenants::list_tenants, platform::tenants::provision_tenant, platform::tenants::get_tenant,
+        platform::tenants::suspend_tenant, platform::tenants::resume_tenant, platform::tenants::set_plan,
+        platform::tenants::get_certification, platform::tenants::decide_certification,
+        admin::auth::log_in_staff, admin::auth::get_me, admin::auth::change_password,
+        admin::shop::get_shop,
+        admin::staff::list_staff, admin::staff::create_staff, admin::staff::update_staff, admin::staff::reset_staff_password,
+        admin::api_keys::list_api_keys, admin::api_keys::create_api_key, admin::api_keys::revoke_api_key,
+        admin::certification::get_certification, admin::certification::submit_certification,
+        admin::wechat::get_wechat, admin::wechat::bind_app, admin::wechat::set_pay_config,
+        shop::info::get_shop_info,
+    ),
+    tags(
+        (name = "platform", description = "Platform operators: tenants, plans, certification decisions"),
+        (name = "admin", description = "Merchants: staff, API keys, certification, WeChat binding"),
+        (name = "shop", description = "The mini-program surface, routed by appid"),
+        (name = "operations", description = "Health, readiness and metrics"),
+    )
+)]
+pub struct ApiDoc;
+
+pub fn document_json() -> &'static str {
+    static JSON: OnceLock<String> = OnceLock::new();
+    JSON.get_or_init(|| ApiDoc::openapi().to_pretty_json().unwrap_or_default())
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+pub fn docs_html() -> &'static str {
+    static HTML: OnceLock<String> = OnceLock::new();
+    HTML.get_or_init(|| {
+        let doc = ApiDoc::openapi();
+        let mut rows = String::new();
+        for (path, item) in &doc.paths.paths {
+            let operations = [
+                ("GET", &item.get),
+                ("POST", &item.post),
+                ("PUT", &item.put),
+                ("PATCH", &item.patch),
+                ("DELETE", &item.delete),
+            ];
+            for (method, operation) in operations {
+                let Some(operation) = operation else { continue };
+                let tag = operation.tags.as_ref().and_then(|t| t.first()).cloned().unwrap_or_default();
+                let summary = operation.summary.clone().unwrap_or_default();
+                let mut statuses: Vec<&String> = operation.responses.responses.keys().collect();
+                statuses.sort();
+                let statuses: Vec<&str> = statuses.iter().map(|s| s.as_str()).collect();
+                rows.push_str(&format!(
+                    "<tr><td>{}</td><td><b>{method}</b></td><td><code>{}</code></td><td>{}</td><td>{}</td></tr>\n",
+                    escape(&tag),
+                    escape(path),
+                    escape(&summary),
+                    statuses.join(" ")
+                ));
+            }
+        }
+        format!(
+            "<!doctype html><html><head><meta charset=\"utf-8\"><title>Kaidian API</title>\
+             <style>body{{font-family:sans-serif;margin:2em}}td,th{{padding:4px 10px;border-bottom:1px solid #ddd;text-align:left}}</style></head>\
+             <body><h1>Kaidian API</h1><p>The machine-readable document is at <a href=\"/api/openapi.json\">/api/openapi.json</a>. \
+             Errors are <code>{{code, message, request_id}}</code> (+ <code>fields</code>); codes are listed in docs/api.md.</p>\
+             <table><tr><th>area</th><th>method</th><th>path</th><th>what</th><th>statuses</th></tr>\n{rows}</table></body></html>"
+        )
+    })
+}

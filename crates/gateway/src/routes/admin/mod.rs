@@ -1,0 +1,19 @@
+//! `/api/v1/admin/*`: the merchant's API (staff session or API key; the tenant is the credential's).
+
+use actix_web::web;
+
+pub mod api_keys;
+pub mod auth;
+pub mod certification;
+pub mod shop;
+pub mod staff;
+pub mod wechat;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.configure(auth::configure)
+        .configure(shop::configure)
+        .configure(staff::configure)
+        .configure(api_keys::configure)
+        .configure(certification::configure)
+        .configure(wechat::configure);
+}

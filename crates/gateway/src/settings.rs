@@ -1,0 +1,252 @@
+//! Configuration: `config/default.toml` (compiled in) → optional file → `KAIDIAN__SECTION__KEY`
+//! environment variables. Checked before anything starts, with one clear message per mistake.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+use config::{Config, Environment, File, FileFormat};
+use infra::telemetry::LogFormat;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+
+pub const DEFAULT_CONFIG: &str = include_str!("../../../config/default.toml");
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub redis: RedisSettings,
+    pub cache: CacheSettings,
+    pub security: SecuritySettings,
+    pub log: LogSettings,
+    pub bootstrap: BootstrapSettings,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub listen: String,
+    pub body_limit_bytes: usize,
+    pub shutdown_timeout_secs: u64,
+    pub workers: usize,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: SecretString,
+    pub max_connections: u32,
+    pub schema: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RedisSettings {
+    pub url: SecretString,
+    pub key_prefix: String,
+    pub pool_size: usize,
+    pub timeout_ms: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CacheSettings {
+    pub memory_capacity: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SecuritySettings {
+    pub data_dir: PathBuf,
+    pub master_key: SecretString,
+    pub session_ttl_hours: i64,
+    pub max_failed_logins: i32,
+    pub lockout_minutes: i64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BootstrapSettings {
+    pub operator_email: String,
+    pub operator_password: SecretString,
+}
+
+impl Settings {
+    /// Loads the defaults, then `file` if given, then the environment; then checks everything.
+    pub fn load(file: Option<&Path>) -> Result<Settings, SettingsError> {
+        let mut builder =
+            Config::builder().add_source(File::from_str(DEFAULT_CONFIG, FileFormat::Toml));
+        if let Some(file) = file {
+            if !file.exists() {
+                return Err(SettingsError(vec![format!(
+                    "config file {} does not exist",
+                    file.display()
+                )]));
+            }
+            builder = builder.add_source(File::from(file));
+        }
+        let loaded = builder
+            .add_source(
+                Environment::with_prefix("KAIDIAN")
+                    .prefix_separator("__")
+                    .separator("__"),
+            )
+            .build()
+            .and_then(|config| config.try_deserialize::<Settings>())
+            .map_err(|err| SettingsError(vec![err.to_string()]))?;
+        loaded.check()?;
+        Ok(loaded)
+    }
+
+    /// The defaults alone (tests start from these and change what they need).
+    pub fn defaults() -> Result<Settings, SettingsError> {
+        Config::builder()
+            .add_source(File::from_str(DEFAULT_CONFIG, FileFormat::Toml))
+            .build()
+            .and_then(|config| config.try_deserialize::<Settings>())
+            .map_err(|err| SettingsError(vec![err.to_string()]))
+    }
+
+    /// Every mistake at once, each saying which key is wrong and what would be right.
+    pub fn check(&self) -> Result<(), SettingsError> {
+        let mut problems = Vec::new();
+        if self.server.listen.parse::<SocketAddr>().is_err() {
+            problems.push(format!(
+                "server.listen = {:?} is not an address like 127.0.0.1:8080",
+                self.server.listen
+            ));
+        }
+        if self.server.body_limit_bytes < 1024 {
+            problems.push("server.body_limit_bytes must be at least 1024".to_owned());
+        }
+        let url = self.database.url.expose_secret();
+        if !(url.starts_with("sqlite:")
+            || url.starts_with("postgres://")
+            || url.starts_with("postgresql://"))
+        {
+            problems.push(
+                "database.url must start with sqlite:, postgres:// or postgresql://".to_owned(),
+            );
+        }
+        if self.database.max_connections == 0 {
+            problems.push("database.max_connections must be at least 1".to_owned());
+        }
+        let redis_url = self.redis.url.expose_secret();
+        if !redis_url.is_empty()
+            && !(redis_url.starts_with("redis://") || redis_url.starts_with("rediss://"))
+        {
+            problems.push("redis.url must be empty or start with redis:// or rediss://".to_owned());
+        }
+        if self.redis.key_prefix.is_empty() || self.redis.key_prefix.contains(['{', '}', ' ']) {
+            problems
+                .push("redis.key_prefix must be non-empty, without braces or spaces".to_owned());
+        }
+        if self.redis.timeout_ms == 0 {
+            problems.push("redis.timeout_ms must be at least 1".to_owned());
+        }
+        let master_key = self.security.master_key.expose_secret();
+        if !master_key.is_empty() && infra::SecretBox::from_base64(master_key).is_err() {
+            problems.push(
+                "security.master_key must be base64 of exactly 32 bytes (openssl rand -base64 32)"
+                    .to_owned(),
+            );
+        }
+        if self.security.session_ttl_hours <= 0 {
+            problems.push("security.session_ttl_hours must be positive".to_owned());
+        }
+        if self.security.max_failed_logins <= 0 || self.security.lockout_minutes <= 0 {
+            problems.push(
+                "security.max_failed_logins and security.lockout_minutes must be positive"
+                    .to_owned(),
+            );
+        }
+        let email_set = !self.bootstrap.operator_email.is_empty();
+        let password_set = !self.bootstrap.operator_password.expose_secret().is_empty();
+        if email_set != password_set {
+            problems.push(
+                "bootstrap.operator_email and bootstrap.operator_password go together".to_owned(),
+            );
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(SettingsError(problems))
+        }
+    }
+
+    pub fn listen_address(&self) -> Result<SocketAddr, SettingsError> {
+        self.server.listen.parse().map_err(|_| {
+            SettingsError(vec![format!(
+                "server.listen = {:?} is not an address",
+                self.server.listen
+            )])
+        })
+    }
+
+    pub fn login_policy(&self) -> tenant::LoginPolicy {
+        tenant::LoginPolicy {
+            max_failed_logins: self.security.max_failed_logins,
+            lockout: chrono::Duration::minutes(self.security.lockout_minutes),
+            session_ttl: chrono::Duration::hours(self.security.session_ttl_hours),
+        }
+    }
+
+    pub fn database(&self) -> infra::db::DatabaseSettings {
+        infra::db::DatabaseSettings {
+            url: self.database.url.expose_secret().to_owned(),
+            max_connections: self.database.max_connections,
+            schema: Some(self.database.schema.clone()).filter(|schema| !schema.is_empty()),
+        }
+    }
+}
+
+#[derive(Debug)]
+pub struct SettingsError(pub Vec<String>);
+
+impl std::fmt::Display for SettingsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        writeln!(f, "the configuration has {} problem(s):", self.0.len())?;
+        for problem in &self.0 {
+            writeln!(f, "  - {problem}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for SettingsError {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_defaults_are_valid() {
+        let settings = Settings::defaults();
+        assert!(
+            settings.as_ref().is_ok_and(|s| s.check().is_ok()),
+            "{settings:?}"
+        );
+    }
+
+    #[test]
+    fn each_mistake_is_reported_with_its_key() -> Result<(), SettingsError> {
+        let mut settings = Settings::defaults()?;
+        settings.server.listen = "nowhere".to_owned();
+        settings.database.url = SecretString::from("mysql://x");
+        settings.security.master_key = SecretString::from("c2hvcnQ=");
+        let problems = settings.check().err().map(|e| e.0).unwrap_or_default();
+        assert_eq!(problems.len(), 3, "{problems:?}");
+        assert!(problems[0].contains("server.listen"));
+        assert!(problems[1].contains("database.url"));
+        assert!(problems[2].contains("security.master_key"));
+        Ok(())
+    }
+}

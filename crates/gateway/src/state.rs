@@ -1,0 +1,16 @@
+use std::sync::Arc;
+
+use sea_orm::DatabaseConnection;
+
+use crate::metrics::Metrics;
+use crate::settings::Settings;
+
+/// Everything a handler may need, shared by all workers.
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub cache: infra::Cache,
+    pub secrets: infra::SecretBox,
+    pub login_policy: tenant::LoginPolicy,
+    pub metrics: Metrics,
+    pub settings: Arc<Settings>,
+}

@@ -1,0 +1,18 @@
+#![doc = include_str!("../README.md")]
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261126_000001_platform_tables;
+mod m20261126_000002_tenant_tables;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261126_000001_platform_tables::Migration),
+            Box::new(m20261126_000002_tenant_tables::Migration),
+        ]
+    }
+}
