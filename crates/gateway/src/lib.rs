@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod auth;
+pub mod cli;
 pub mod error;
 pub mod json;
 pub mod metrics;

@@ -140,9 +140,10 @@ impl Settings {
             problems.push("database.max_connections must be at least 1".to_owned());
         }
         let redis_url = self.redis.url.expose_secret();
-        if !redis_url.is_empty()
-            && !(redis_url.starts_with("redis://") || redis_url.starts_with("rediss://"))
-        {
+        let redis_url_ok = redis_url.is_empty()
+            || redis_url.starts_with("redis://")
+            || redis_url.starts_with("rediss://");
+        if !redis_url_ok {
             problems.push("redis.url must be empty or start with redis:// or rediss://".to_owned());
         }
         if self.redis.key_prefix.is_empty() || self.redis.key_prefix.contains(['{', '}', ' ']) {

@@ -1,0 +1,223 @@
+//! Tenant isolation: for every admin route, tenant A's staff token and API key are used on tenant
+//! B's resources. Each attempt must be refused (404/403) or answered with A's own data only, and B
+//! must be unchanged afterwards. Later crates add their routes to `ADMIN_ROUTES`.
+
+use std::collections::BTreeSet;
+
+use reqwest::Method;
+use serde_json::{Value, json};
+
+use crate::helpers::{Shop, TestApp, new_appid, new_code, text};
+use crate::on_every_backend;
+
+/// How a cross-tenant attempt must end.
+#[derive(Clone, Copy, Debug)]
+enum Expect {
+    /// The route names one of B's resources: refused with 404 or 403.
+    Refused,
+    /// The route has no resource id: it serves the caller's own tenant, so B's data must not appear.
+    OwnDataOnly,
+}
+
+struct Route {
+    method: Method,
+    /// `{b_staff}` and `{b_key}` are replaced by B's ids.
+    path: &'static str,
+    body: fn() -> Option<Value>,
+    expect: Expect,
+}
+
+fn none() -> Option<Value> {
+    None
+}
+
+const ADMIN_ROUTES: &[Route] = &[
+    Route { method: Method::GET, path: "/api/v1/admin/me", body: none, expect: Expect::OwnDataOnly },
+    Route { method: Method::GET, path: "/api/v1/admin/shop", body: none, expect: Expect::OwnDataOnly },
+    Route { method: Method::GET, path: "/api/v1/admin/staff", body: none, expect: Expect::OwnDataOnly },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/admin/staff",
+        body: || Some(json!({"name": "intruder", "email": "intruder@evil.test", "role": "admin", "password": "intruder password"})),
+        expect: Expect::OwnDataOnly,
+    },
+    Route {
+        method: Method::PATCH,
+        path: "/api/v1/admin/staff/{b_staff}",
+        body: || Some(json!({"name": "hacked", "status": "disabled"})),
+        expect: Expect::Refused,
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/admin/staff/{b_staff}/password-reset",
+        body: || Some(json!({"new_password": "hacked password"})),
+        expect: Expect::Refused,
+    },
+    Route { method: Method::GET, path: "/api/v1/admin/api-keys", body: none, expect: Expect::OwnDataOnly },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/admin/api-keys",
+        body: || Some(json!({"name": "intruder", "scopes": ["shop:read"]})),
+        expect: Expect::OwnDataOnly,
+    },
+    Route { method: Method::DELETE, path: "/api/v1/admin/api-keys/{b_key}", body: none, expect: Expect::Refused },
+    Route { method: Method::GET, path: "/api/v1/admin/certification", body: none, expect: Expect::OwnDataOnly },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/admin/certification",
+        body: || Some(json!({"legal_name": "x", "licence_number": "bad", "legal_representative": "x", "document_urls": []})),
+        expect: Expect::OwnDataOnly,
+    },
+    Route { method: Method::GET, path: "/api/v1/admin/wechat", body: none, expect: Expect::OwnDataOnly },
+    Route {
+        method: Method::PUT,
+        path: "/api/v1/admin/wechat/app",
+        body: || Some(json!({"appid": "wx0000000000000000", "app_secret": "0123456789abcdef0123456789abcdef"})),
+        expect: Expect::OwnDataOnly,
+    },
+    Route {
+        method: Method::PUT,
+        path: "/api/v1/admin/wechat/pay",
+        body: || Some(json!({"mch_id": "1", "apiv3_key": "", "private_key_pem": "", "merchant_cert_serial": "",
+            "wechatpay_public_key_id": "", "wechatpay_public_key_pem": ""})),
+        expect: Expect::OwnDataOnly,
+    },
+    Route {
+        method: Method::PUT,
+        path: "/api/v1/admin/me/password",
+        body: || Some(json!({"current_password": "wrong password", "new_password": "another password"})),
+        expect: Expect::OwnDataOnly,
+    },
+];
+
+/// Routes that need no credential, so have nothing to isolate.
+const PUBLIC_ADMIN_ROUTES: &[&str] = &["/api/v1/admin/auth/login"];
+
+on_every_backend!(
+    no_admin_route_lets_one_shop_touch_another,
+);
+
+/// Everything of B's that an admin route could change, as B's owner sees it.
+async fn snapshot(app: &TestApp, b: &Shop) -> Value {
+    let mut state = json!({});
+    for path in [
+        "/api/v1/admin/staff",
+        "/api/v1/admin/api-keys",
+        "/api/v1/admin/shop",
+        "/api/v1/admin/wechat",
+        "/api/v1/admin/certification",
+    ] {
+        let reply = app.get(path, &b.owner_token).await;
+        let mut body = reply.body;
+        if let Some(object) = body.as_object_mut() {
+            object.remove("request_id");
+            object.remove("updated_at");
+        }
+        state[path] = body;
+    }
+    state
+}
+
+async fn no_admin_route_lets_one_shop_touch_another(app: TestApp) {
+    // Every admin route in the API document is in the table (so new routes cannot be forgotten).
+    let document = app
+        .request(Method::GET, "/api/openapi.json", None, None, &[])
+        .await
+        .expect(200);
+    let documented: BTreeSet<String> = document["paths"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .flat_map(|(path, item)| {
+            item.as_object()
+                .into_iter()
+                .flatten()
+                .map(move |(method, _)| format!("{} {path}", method.to_uppercase()))
+        })
+        .filter(|route| route.contains(" /api/v1/admin/"))
+        .filter(|route| !PUBLIC_ADMIN_ROUTES.iter().any(|public| route.ends_with(public)))
+        .collect();
+    let tabled: BTreeSet<String> = ADMIN_ROUTES
+        .iter()
+        .map(|route| {
+            let path = route.path.replace("{b_staff}", "{id}").replace("{b_key}", "{id}");
+            format!("{} {path}", route.method)
+        })
+        .collect();
+    assert_eq!(documented, tabled, "the isolation table and the admin API differ");
+
+    let operator = app.operator_token().await;
+    let a = app.new_shop(&operator, &new_code("alpha"), "enterprise").await;
+    let b = app.new_shop(&operator, &new_code("beta"), "enterprise").await;
+    let b_appid = new_appid();
+    app.put(
+        "/api/v1/admin/wechat/app",
+        &b.owner_token,
+        json!({"appid": b_appid, "app_secret": "0123456789abcdef0123456789abcdef"}),
+    )
+    .await
+    .expect(200);
+    app.certify(&operator, &b).await;
+    let b_member = app
+        .post(
+            "/api/v1/admin/staff",
+            &b.owner_token,
+            json!({"name": "B member", "email": "member@beta.test", "role": "operator", "password": "member password"}),
+        )
+        .await
+        .expect(201);
+    let b_staff = text(&b_member["staff"]["id"]);
+    let b_key = text(
+        &app.post(
+            "/api/v1/admin/api-keys",
+            &b.owner_token,
+            json!({"name": "B key", "scopes": ["shop:read"]}),
+        )
+        .await
+        .expect(201)["id"],
+    );
+    let a_key = text(
+        &app.post(
+            "/api/v1/admin/api-keys",
+            &a.owner_token,
+            json!({"name": "A key", "scopes": ["shop:read", "catalog:write", "orders:write"]}),
+        )
+        .await
+        .expect(201)["secret"],
+    );
+    let b_markers = [b.tenant_id.clone(), b.code.clone(), b_appid.clone(), b_staff.clone(), b_key.clone(), b.owner_id.clone()];
+
+    let before = snapshot(&app, &b).await;
+    for credential in [&a.owner_token, &a_key] {
+        for route in ADMIN_ROUTES {
+            let path = route.path.replace("{b_staff}", &b_staff).replace("{b_key}", &b_key);
+            let reply = app
+                .request(route.method.clone(), &path, Some(credential), (route.body)(), &[])
+                .await;
+            let status = reply.status.as_u16();
+            match route.expect {
+                Expect::Refused => assert!(
+                    status == 404 || status == 403,
+                    "{} {path}: A reached B's resource ({status}: {})",
+                    route.method,
+                    reply.body
+                ),
+                Expect::OwnDataOnly => {
+                    assert!(status < 500, "{} {path}: {status} {}", route.method, reply.body);
+                    let body = reply.body.to_string();
+                    for marker in &b_markers {
+                        assert!(
+                            !body.contains(marker.as_str()),
+                            "{} {path}: B's data in A's answer: {body}",
+                            route.method
+                        );
+                    }
+                }
+            }
+        }
+    }
+    let after = snapshot(&app, &b).await;
+    assert_eq!(before, after, "tenant B changed");
+    // B's member can still log in with their own password: no reset reached them.
+    app.log_in(&b.code, "member@beta.test", "member password").await;
+}
