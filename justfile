@@ -1,0 +1,28 @@
+# The command index. Nothing here is needed for the README's two commands.
+
+# Start the platform on the embedded default.
+run:
+    cargo run --release
+
+# Every test on SQLite; with PostgreSQL + Redis too when they run locally.
+test:
+    KAIDIAN_TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test \
+    KAIDIAN_TEST_REDIS_URL=redis://127.0.0.1:6379/0 \
+    cargo test --workspace
+
+# Lints as CI runs them, plus the layering check.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets -- -D warnings
+    ! cargo tree -p tenant -e normal -i actix-web >/dev/null 2>&1
+
+fmt:
+    cargo fmt --all
+
+# Apply database migrations for the configured database.
+migrate:
+    cargo run --release -- migrate
+
+# What CI runs.
+ci:
+    bash .ci/run
