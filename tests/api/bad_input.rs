@@ -23,7 +23,9 @@ async fn staff_count(app: &TestApp, token: &str) -> usize {
 
 async fn malformed_oversized_and_unknown_input_is_refused_and_nothing_written(app: TestApp) {
     let operator = app.operator_token().await;
-    let shop = app.new_shop(&operator, &new_code("bad"), "enterprise").await;
+    let shop = app
+        .new_shop(&operator, &new_code("bad"), "enterprise")
+        .await;
     let url = format!("{}/api/v1/admin/staff", app.address);
     let before = staff_count(&app, &shop.owner_token).await;
 
@@ -55,9 +57,13 @@ async fn malformed_oversized_and_unknown_input_is_refused_and_nothing_written(ap
 
     // Oversized body (the default limit is 256 KiB).
     let huge = "x".repeat(300 * 1024);
-    app.post("/api/v1/admin/staff", &shop.owner_token, json!({"name": huge, "role": "service"}))
-        .await
-        .expect_error(413, "request.body_too_large");
+    app.post(
+        "/api/v1/admin/staff",
+        &shop.owner_token,
+        json!({"name": huge, "role": "service"}),
+    )
+    .await
+    .expect_error(413, "request.body_too_large");
 
     // Unknown field, wrong type: named in `fields`.
     let unknown = app
@@ -95,7 +101,11 @@ async fn malformed_oversized_and_unknown_input_is_refused_and_nothing_written(ap
         .map(|f| text(&f["field"]))
         .collect();
     assert_eq!(fields, ["name", "email", "role", "password"]);
-    assert_eq!(staff_count(&app, &shop.owner_token).await, before, "a refused request wrote something");
+    assert_eq!(
+        staff_count(&app, &shop.owner_token).await,
+        before,
+        "a refused request wrote something"
+    );
 
     // A bad appid: in the binding (nothing bound) and on the shop surface.
     app.put(
@@ -105,7 +115,10 @@ async fn malformed_oversized_and_unknown_input_is_refused_and_nothing_written(ap
     )
     .await
     .expect_error(422, "tenant.invalid_input");
-    let view = app.get("/api/v1/admin/wechat", &shop.owner_token).await.expect(200);
+    let view = app
+        .get("/api/v1/admin/wechat", &shop.owner_token)
+        .await
+        .expect(200);
     assert_eq!(view["appid"], json!(null));
     app.shop_get("/api/v1/shop/info", "not-an-appid")
         .await
@@ -144,15 +157,25 @@ async fn malformed_oversized_and_unknown_input_is_refused_and_nothing_written(ap
         .flatten()
         .map(|f| text(&f["field"]))
         .collect();
-    assert_eq!(fields, ["apiv3_key", "private_key_pem", "wechatpay_public_key_pem"]);
-    let view = app.get("/api/v1/admin/wechat", &shop.owner_token).await.expect(200);
+    assert_eq!(
+        fields,
+        ["apiv3_key", "private_key_pem", "wechatpay_public_key_pem"]
+    );
+    let view = app
+        .get("/api/v1/admin/wechat", &shop.owner_token)
+        .await
+        .expect(200);
     assert_eq!(view["pay_enabled"], json!(false));
     assert_eq!(view["mch_id"], json!(null));
 
     // A resource id that is not a UUID, and a route that does not exist.
-    app.patch("/api/v1/admin/staff/not-a-uuid", &shop.owner_token, json!({"name": "x"}))
-        .await
-        .expect_error(404, "request.invalid_path");
+    app.patch(
+        "/api/v1/admin/staff/not-a-uuid",
+        &shop.owner_token,
+        json!({"name": "x"}),
+    )
+    .await
+    .expect_error(404, "request.invalid_path");
     app.get("/api/v1/admin/nothing-here", &shop.owner_token)
         .await
         .expect_error(404, "request.route_not_found");
@@ -160,7 +183,9 @@ async fn malformed_oversized_and_unknown_input_is_refused_and_nothing_written(ap
 
 async fn repeated_wrong_passwords_lock_the_account_until_the_owner_resets_it(app: TestApp) {
     let operator = app.operator_token().await;
-    let shop = app.new_shop(&operator, &new_code("lock"), "enterprise").await;
+    let shop = app
+        .new_shop(&operator, &new_code("lock"), "enterprise")
+        .await;
     let member = app
         .post(
             "/api/v1/admin/staff",
@@ -184,11 +209,18 @@ async fn repeated_wrong_passwords_lock_the_account_until_the_owner_resets_it(app
         }
     };
     for _ in 0..5 {
-        login("wrong password").await.expect_error(401, "auth.invalid_credentials");
+        login("wrong password")
+            .await
+            .expect_error(401, "auth.invalid_credentials");
     }
     // Locked now: even the right password is refused.
-    login("clerk password").await.expect_error(423, "auth.account_locked");
-    let listed = app.get("/api/v1/admin/staff", &shop.owner_token).await.expect(200);
+    login("clerk password")
+        .await
+        .expect_error(423, "auth.account_locked");
+    let listed = app
+        .get("/api/v1/admin/staff", &shop.owner_token)
+        .await
+        .expect(200);
     let clerk = listed
         .as_array()
         .into_iter()
@@ -200,13 +232,18 @@ async fn repeated_wrong_passwords_lock_the_account_until_the_owner_resets_it(app
 
     // The owner resets the password, which lifts the lock.
     app.post(
-        &format!("/api/v1/admin/staff/{}/password-reset", text(&member["staff"]["id"])),
+        &format!(
+            "/api/v1/admin/staff/{}/password-reset",
+            text(&member["staff"]["id"])
+        ),
         &shop.owner_token,
         json!({"new_password": "clerk password 2"}),
     )
     .await
     .expect(200);
-    login("clerk password").await.expect_error(401, "auth.invalid_credentials");
+    login("clerk password")
+        .await
+        .expect_error(401, "auth.invalid_credentials");
     login("clerk password 2").await.expect(200);
 
     // Unknown shops and unknown logins look exactly like wrong passwords.
@@ -214,7 +251,9 @@ async fn repeated_wrong_passwords_lock_the_account_until_the_owner_resets_it(app
         Method::POST,
         "/api/v1/admin/auth/login",
         None,
-        Some(json!({"shop": "no-such-shop", "login": shop.owner_email, "password": OWNER_PASSWORD})),
+        Some(
+            json!({"shop": "no-such-shop", "login": shop.owner_email, "password": OWNER_PASSWORD}),
+        ),
         &[],
     )
     .await
@@ -229,9 +268,14 @@ async fn repeated_wrong_passwords_lock_the_account_until_the_owner_resets_it(app
         )
         .await
         .expect(201);
-    let admin_token = app.log_in(&shop.code, "admin@lock.test", "admin password").await;
+    let admin_token = app
+        .log_in(&shop.code, "admin@lock.test", "admin password")
+        .await;
     app.post(
-        &format!("/api/v1/admin/staff/{}/password-reset", text(&member["staff"]["id"])),
+        &format!(
+            "/api/v1/admin/staff/{}/password-reset",
+            text(&member["staff"]["id"])
+        ),
         &admin_token,
         json!({}),
     )
@@ -242,7 +286,9 @@ async fn repeated_wrong_passwords_lock_the_account_until_the_owner_resets_it(app
 
 async fn forged_expired_and_misplaced_tokens_are_refused(app: TestApp) {
     let operator = app.operator_token().await;
-    let shop = app.new_shop(&operator, &new_code("tok"), "enterprise").await;
+    let shop = app
+        .new_shop(&operator, &new_code("tok"), "enterprise")
+        .await;
 
     app.request(Method::GET, "/api/v1/admin/shop", None, None, &[])
         .await
@@ -258,7 +304,9 @@ async fn forged_expired_and_misplaced_tokens_are_refused(app: TestApp) {
         .await
         .expect_error(401, "auth.invalid_token");
     // Another tenant's id spliced into a valid token.
-    let other = app.new_shop(&operator, &new_code("oth"), "enterprise").await;
+    let other = app
+        .new_shop(&operator, &new_code("oth"), "enterprise")
+        .await;
     let spliced = shop.owner_token.replacen(
         &shop.tenant_id.replace('-', ""),
         &other.tenant_id.replace('-', ""),

@@ -4,7 +4,7 @@
 use reqwest::Method;
 use serde_json::json;
 
-use crate::helpers::{TestApp, fixture, new_appid, new_code, spawn_app_with, text, Backend};
+use crate::helpers::{Backend, TestApp, fixture, new_appid, new_code, spawn_app_with, text};
 use crate::on_every_backend;
 
 on_every_backend!(
@@ -18,11 +18,18 @@ on_every_backend!(
 
 async fn two_shops_are_onboarded_and_each_mini_program_reaches_its_own_shop(app: TestApp) {
     let operator = app.operator_token().await;
-    let a = app.new_shop(&operator, &new_code("acme"), "enterprise").await;
-    let b = app.new_shop(&operator, &new_code("bolt"), "individual_business").await;
+    let a = app
+        .new_shop(&operator, &new_code("acme"), "enterprise")
+        .await;
+    let b = app
+        .new_shop(&operator, &new_code("bolt"), "individual_business")
+        .await;
 
     let (appid_a, appid_b) = (new_appid(), new_appid());
-    let (secret_a, secret_b) = ("a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6", "f0e1d2c3b4a5968778695a4b3c2d1e0f");
+    let (secret_a, secret_b) = (
+        "a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6",
+        "f0e1d2c3b4a5968778695a4b3c2d1e0f",
+    );
     for (shop, appid, secret) in [(&a, &appid_a, secret_a), (&b, &appid_b, secret_b)] {
         let view = app
             .put(
@@ -33,7 +40,10 @@ async fn two_shops_are_onboarded_and_each_mini_program_reaches_its_own_shop(app:
             .await
             .expect(200);
         assert_eq!(view["appid"], json!(appid));
-        assert_eq!(view["app_secret_masked"], json!(format!("****{}", &secret[28..])));
+        assert_eq!(
+            view["app_secret_masked"],
+            json!(format!("****{}", &secret[28..]))
+        );
     }
 
     // An appid belongs to one shop on the whole platform.
@@ -69,12 +79,21 @@ async fn two_shops_are_onboarded_and_each_mini_program_reaches_its_own_shop(app:
     assert_eq!(pay["apiv3_key_masked"], json!("****6789"));
 
     // Header form for A, WeChat's Referer form for B.
-    let info_a = app.shop_get("/api/v1/shop/info", &appid_a).await.expect(200);
+    let info_a = app
+        .shop_get("/api/v1/shop/info", &appid_a)
+        .await
+        .expect(200);
     assert_eq!(info_a["tenant_id"], json!(a.tenant_id));
     assert_eq!(info_a["pay_enabled"], json!(true));
     let referer = format!("https://servicewechat.com/{appid_b}/7/page-frame.html");
     let info_b = app
-        .request(Method::GET, "/api/v1/shop/info", None, None, &[("Referer", referer.as_str())])
+        .request(
+            Method::GET,
+            "/api/v1/shop/info",
+            None,
+            None,
+            &[("Referer", referer.as_str())],
+        )
         .await
         .expect(200);
     assert_eq!(info_b["tenant_id"], json!(b.tenant_id));
@@ -82,8 +101,13 @@ async fn two_shops_are_onboarded_and_each_mini_program_reaches_its_own_shop(app:
 
     // Resolving a known appid again is served from the cache.
     let hits_before = cache_hits(&app).await;
-    app.shop_get("/api/v1/shop/info", &appid_a).await.expect(200);
-    assert!(cache_hits(&app).await > hits_before, "the second resolution was not a cache hit");
+    app.shop_get("/api/v1/shop/info", &appid_a)
+        .await
+        .expect(200);
+    assert!(
+        cache_hits(&app).await > hits_before,
+        "the second resolution was not a cache hit"
+    );
 
     // An appid nobody bound.
     app.shop_get("/api/v1/shop/info", &new_appid())
@@ -97,13 +121,22 @@ async fn two_shops_are_onboarded_and_each_mini_program_reaches_its_own_shop(app:
         .collect();
     let logs = testkit::captured_logs();
     let bodies = app.all_bodies();
-    assert!(logs.contains(&a.tenant_id), "the log capture is not working");
+    assert!(
+        logs.contains(&a.tenant_id),
+        "the log capture is not working"
+    );
     for secret in [secret_a, secret_b, apiv3_key] {
         assert!(!bodies.contains(secret), "a secret was returned by the API");
         assert!(!logs.contains(secret), "a secret was logged");
     }
-    for line in private_key.lines().filter(|line| !line.starts_with("-----")) {
-        assert!(!bodies.contains(line) && !logs.contains(line), "the private key leaked");
+    for line in private_key
+        .lines()
+        .filter(|line| !line.starts_with("-----"))
+    {
+        assert!(
+            !bodies.contains(line) && !logs.contains(line),
+            "the private key leaked"
+        );
     }
     assert!(!private_key_body.is_empty());
 }
@@ -123,7 +156,9 @@ async fn cache_hits(app: &TestApp) -> u64 {
 
 async fn a_suspended_shop_is_refused_and_resumed_at_once(app: TestApp) {
     let operator = app.operator_token().await;
-    let shop = app.new_shop(&operator, &new_code("susp"), "enterprise").await;
+    let shop = app
+        .new_shop(&operator, &new_code("susp"), "enterprise")
+        .await;
     let appid = new_appid();
     app.put(
         "/api/v1/admin/wechat/app",
@@ -184,9 +219,13 @@ async fn a_personal_shop_cannot_enable_wechat_pay(app: TestApp) {
         "wechatpay_public_key_id": "PUB_KEY_ID_0114232134912410000000000000",
         "wechatpay_public_key_pem": fixture("wechatpay/official_doc_test_pub.pem"),
     });
-    app.put("/api/v1/admin/wechat/pay", &shop.owner_token, pay_config.clone())
-        .await
-        .expect_error(403, "tenant.payment_not_allowed");
+    app.put(
+        "/api/v1/admin/wechat/pay",
+        &shop.owner_token,
+        pay_config.clone(),
+    )
+    .await
+    .expect_error(403, "tenant.payment_not_allowed");
     // Nor can it be certified to get round that.
     app.post(
         "/api/v1/admin/certification",
@@ -198,12 +237,17 @@ async fn a_personal_shop_cannot_enable_wechat_pay(app: TestApp) {
     )
     .await
     .expect_error(403, "tenant.payment_not_allowed");
-    let view = app.get("/api/v1/admin/wechat", &shop.owner_token).await.expect(200);
+    let view = app
+        .get("/api/v1/admin/wechat", &shop.owner_token)
+        .await
+        .expect(200);
     assert_eq!(view["pay_enabled"], json!(false));
     assert_eq!(view["mch_id"], json!(null));
 
     // An enterprise shop must be verified first; a rejection says why.
-    let enterprise = app.new_shop(&operator, &new_code("corp"), "enterprise").await;
+    let enterprise = app
+        .new_shop(&operator, &new_code("corp"), "enterprise")
+        .await;
     app.put(
         "/api/v1/admin/wechat/app",
         &enterprise.owner_token,
@@ -211,9 +255,13 @@ async fn a_personal_shop_cannot_enable_wechat_pay(app: TestApp) {
     )
     .await
     .expect(200);
-    app.put("/api/v1/admin/wechat/pay", &enterprise.owner_token, pay_config.clone())
-        .await
-        .expect_error(403, "tenant.payment_not_allowed");
+    app.put(
+        "/api/v1/admin/wechat/pay",
+        &enterprise.owner_token,
+        pay_config.clone(),
+    )
+    .await
+    .expect_error(403, "tenant.payment_not_allowed");
     app.post(
         "/api/v1/admin/certification",
         &enterprise.owner_token,
@@ -226,7 +274,10 @@ async fn a_personal_shop_cannot_enable_wechat_pay(app: TestApp) {
     .expect(201);
     let rejected = app
         .post(
-            &format!("/api/v1/platform/tenants/{}/certification/decision", enterprise.tenant_id),
+            &format!(
+                "/api/v1/platform/tenants/{}/certification/decision",
+                enterprise.tenant_id
+            ),
             &operator,
             json!({"decision": "reject", "reason": "执照照片模糊"}),
         )
@@ -238,9 +289,13 @@ async fn a_personal_shop_cannot_enable_wechat_pay(app: TestApp) {
         .await
         .expect(200);
     assert_eq!(seen["reject_reason"], json!("执照照片模糊"));
-    app.put("/api/v1/admin/wechat/pay", &enterprise.owner_token, pay_config)
-        .await
-        .expect_error(403, "tenant.payment_not_allowed");
+    app.put(
+        "/api/v1/admin/wechat/pay",
+        &enterprise.owner_token,
+        pay_config,
+    )
+    .await
+    .expect_error(403, "tenant.payment_not_allowed");
 }
 
 async fn operators_list_search_and_page_through_tenants(app: TestApp) {
@@ -270,16 +325,26 @@ async fn operators_list_search_and_page_through_tenants(app: TestApp) {
     assert_eq!(seen, codes, "paging lost, repeated or reordered tenants");
 
     let found = app
-        .get(&format!("/api/v1/platform/tenants?q={}", &codes[3]), &operator)
+        .get(
+            &format!("/api/v1/platform/tenants?q={}", &codes[3]),
+            &operator,
+        )
         .await
         .expect(200);
     assert_eq!(found["items"].as_array().map(Vec::len), Some(1));
     assert_eq!(found["items"][0]["code"], json!(codes[3]));
     let by_name = app
-        .get("/api/v1/platform/tenants?q=%E5%B0%8F%E5%BA%97&limit=100", &operator)
+        .get(
+            "/api/v1/platform/tenants?q=%E5%B0%8F%E5%BA%97&limit=100",
+            &operator,
+        )
         .await
         .expect(200);
-    assert_eq!(by_name["items"].as_array().map(Vec::len), Some(5), "CJK name search");
+    assert_eq!(
+        by_name["items"].as_array().map(Vec::len),
+        Some(5),
+        "CJK name search"
+    );
 
     // The same code twice is refused, and nothing is half-written.
     app.post(
@@ -302,7 +367,9 @@ async fn operators_list_search_and_page_through_tenants(app: TestApp) {
 
 async fn staff_roles_and_api_keys_are_enforced(app: TestApp) {
     let operator = app.operator_token().await;
-    let shop = app.new_shop(&operator, &new_code("team"), "enterprise").await;
+    let shop = app
+        .new_shop(&operator, &new_code("team"), "enterprise")
+        .await;
 
     // The owner adds an operator-role member without a password: one is generated, shown once.
     let created = app
@@ -336,7 +403,9 @@ async fn staff_roles_and_api_keys_are_enforced(app: TestApp) {
     )
     .await
     .expect_error(403, "auth.forbidden");
-    app.get("/api/v1/admin/shop", &member_token).await.expect(200);
+    app.get("/api/v1/admin/shop", &member_token)
+        .await
+        .expect(200);
 
     // The member changes their own password; the old one stops working.
     app.put(
@@ -355,7 +424,8 @@ async fn staff_roles_and_api_keys_are_enforced(app: TestApp) {
     )
     .await
     .expect_error(401, "auth.invalid_credentials");
-    app.log_in(&shop.code, "13900139000", "a brand new password").await;
+    app.log_in(&shop.code, "13900139000", "a brand new password")
+        .await;
 
     // The owner resets it; disabling the member ends their sessions.
     let reset = app
@@ -413,8 +483,14 @@ async fn staff_roles_and_api_keys_are_enforced(app: TestApp) {
     app.get("/api/v1/admin/staff", &secret)
         .await
         .expect_error(403, "auth.forbidden");
-    let listed = app.get("/api/v1/admin/api-keys", &shop.owner_token).await.expect(200);
-    assert!(!listed.to_string().contains(&secret), "a key's secret was listed");
+    let listed = app
+        .get("/api/v1/admin/api-keys", &shop.owner_token)
+        .await
+        .expect(200);
+    assert!(
+        !listed.to_string().contains(&secret),
+        "a key's secret was listed"
+    );
     app.request(
         Method::DELETE,
         &format!("/api/v1/admin/api-keys/{}", text(&key["id"])),
@@ -448,23 +524,42 @@ async fn staff_roles_and_api_keys_are_enforced(app: TestApp) {
 async fn health_readiness_metrics_and_docs_answer(app: TestApp) {
     let health = app.request(Method::GET, "/healthz", None, None, &[]).await;
     assert_eq!(health.status.as_u16(), 200);
-    let ready = app.request(Method::GET, "/readyz", None, None, &[]).await.expect(200);
+    let ready = app
+        .request(Method::GET, "/readyz", None, None, &[])
+        .await
+        .expect(200);
     let expected_cache = match app.backend {
         Backend::Embedded => "memory",
         Backend::Services => "redis",
     };
     assert_eq!(ready["cache_backend"], json!(expected_cache));
-    let metrics = text(&app.request(Method::GET, "/metrics", None, None, &[]).await.expect(200));
-    assert!(metrics.contains("kaidian_http_requests_total{method=\"GET\",route=\"/readyz\",status=\"200\"} 1"), "{metrics}");
+    let metrics = text(
+        &app.request(Method::GET, "/metrics", None, None, &[])
+            .await
+            .expect(200),
+    );
+    assert!(
+        metrics.contains(
+            "kaidian_http_requests_total{method=\"GET\",route=\"/readyz\",status=\"200\"} 1"
+        ),
+        "{metrics}"
+    );
     assert!(metrics.contains("kaidian_http_request_duration_seconds_bucket"));
     assert!(metrics.contains("kaidian_db_pool_connections{state=\"open\"}"));
     let openapi = app
         .request(Method::GET, "/api/openapi.json", None, None, &[])
         .await
         .expect(200);
-    assert_eq!(openapi["openapi"].as_str().map(|v| v.starts_with("3.")), Some(true));
+    assert_eq!(
+        openapi["openapi"].as_str().map(|v| v.starts_with("3.")),
+        Some(true)
+    );
     assert!(openapi["paths"]["/api/v1/platform/tenants"]["post"].is_object());
-    let docs = text(&app.request(Method::GET, "/api/docs", None, None, &[]).await.expect(200));
+    let docs = text(
+        &app.request(Method::GET, "/api/docs", None, None, &[])
+            .await
+            .expect(200),
+    );
     assert!(docs.contains("/api/v1/admin/wechat/pay"));
 }
 
@@ -477,7 +572,9 @@ async fn a_dead_redis_degrades_reads_to_the_database() {
     })
     .await;
     let operator = app.operator_token().await;
-    let shop = app.new_shop(&operator, &new_code("nored"), "enterprise").await;
+    let shop = app
+        .new_shop(&operator, &new_code("nored"), "enterprise")
+        .await;
     let appid = new_appid();
     app.put(
         "/api/v1/admin/wechat/app",
@@ -490,7 +587,32 @@ async fn a_dead_redis_degrades_reads_to_the_database() {
         let info = app.shop_get("/api/v1/shop/info", &appid).await.expect(200);
         assert_eq!(info["tenant_id"], json!(shop.tenant_id));
     }
-    let ready = app.request(Method::GET, "/readyz", None, None, &[]).await.expect(503);
+    let ready = app
+        .request(Method::GET, "/readyz", None, None, &[])
+        .await
+        .expect(503);
     assert_eq!(ready["cache"], json!("unavailable"));
     assert_eq!(ready["database"], json!("ok"));
+}
+
+/// The first operator can also come from configuration on first start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_first_operator_can_be_created_from_configuration() {
+    let app = spawn_app_with(Backend::Embedded, |settings| {
+        settings.bootstrap.operator_email = "boot@kaidian.test".to_owned();
+        settings.bootstrap.operator_password =
+            secrecy::SecretString::from("bootstrap password".to_owned());
+    })
+    .await;
+    let reply = app
+        .request(
+            Method::POST,
+            "/api/v1/platform/auth/login",
+            None,
+            Some(json!({"email": "boot@kaidian.test", "password": "bootstrap password"})),
+            &[],
+        )
+        .await
+        .expect(200);
+    assert!(text(&reply["token"]).starts_with("kdo_"));
 }

@@ -69,16 +69,28 @@ impl Reply {
 
     #[track_caller]
     pub fn expect(self, status: u16) -> Value {
-        assert_eq!(self.status.as_u16(), status, "unexpected reply: {}", self.body);
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected reply: {}",
+            self.body
+        );
         self.body
     }
 
     #[track_caller]
     pub fn expect_error(self, status: u16, code: &str) -> Value {
-        assert_eq!(self.status.as_u16(), status, "unexpected reply: {}", self.body);
+        assert_eq!(
+            self.status.as_u16(),
+            status,
+            "unexpected reply: {}",
+            self.body
+        );
         assert_eq!(self.code(), code, "unexpected reply: {}", self.body);
         assert!(
-            self.body["request_id"].as_str().is_some_and(|id| !id.is_empty()),
+            self.body["request_id"]
+                .as_str()
+                .is_some_and(|id| !id.is_empty()),
             "error without request id: {}",
             self.body
         );
@@ -95,7 +107,6 @@ pub fn random_master_key() -> String {
         .collect();
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
-
 
 pub async fn spawn_app(backend: Backend) -> TestApp {
     spawn_app_with(backend, |_| {}).await
@@ -178,7 +189,9 @@ impl TestApp {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> Reply {
-        let mut request = self.client.request(method, format!("{}{path}", self.address));
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.address));
         if let Some(token) = token {
             request = request.bearer_auth(token);
         }
@@ -202,23 +215,28 @@ impl TestApp {
     }
 
     pub async fn get(&self, path: &str, token: &str) -> Reply {
-        self.request(Method::GET, path, Some(token), None, &[]).await
+        self.request(Method::GET, path, Some(token), None, &[])
+            .await
     }
 
     pub async fn post(&self, path: &str, token: &str, body: Value) -> Reply {
-        self.request(Method::POST, path, Some(token), Some(body), &[]).await
+        self.request(Method::POST, path, Some(token), Some(body), &[])
+            .await
     }
 
     pub async fn put(&self, path: &str, token: &str, body: Value) -> Reply {
-        self.request(Method::PUT, path, Some(token), Some(body), &[]).await
+        self.request(Method::PUT, path, Some(token), Some(body), &[])
+            .await
     }
 
     pub async fn patch(&self, path: &str, token: &str, body: Value) -> Reply {
-        self.request(Method::PATCH, path, Some(token), Some(body), &[]).await
+        self.request(Method::PATCH, path, Some(token), Some(body), &[])
+            .await
     }
 
     pub async fn shop_get(&self, path: &str, appid: &str) -> Reply {
-        self.request(Method::GET, path, None, None, &[("X-WX-Appid", appid)]).await
+        self.request(Method::GET, path, None, None, &[("X-WX-Appid", appid)])
+            .await
     }
 
     /// Creates the platform operator exactly as a person would: `kaidian operator create`.
@@ -312,7 +330,10 @@ impl TestApp {
         .await
         .expect(201);
         self.post(
-            &format!("/api/v1/platform/tenants/{}/certification/decision", shop.tenant_id),
+            &format!(
+                "/api/v1/platform/tenants/{}/certification/decision",
+                shop.tenant_id
+            ),
             operator,
             json!({"decision": "verify"}),
         )

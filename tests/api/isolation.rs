@@ -32,13 +32,32 @@ fn none() -> Option<Value> {
 }
 
 const ADMIN_ROUTES: &[Route] = &[
-    Route { method: Method::GET, path: "/api/v1/admin/me", body: none, expect: Expect::OwnDataOnly },
-    Route { method: Method::GET, path: "/api/v1/admin/shop", body: none, expect: Expect::OwnDataOnly },
-    Route { method: Method::GET, path: "/api/v1/admin/staff", body: none, expect: Expect::OwnDataOnly },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/admin/me",
+        body: none,
+        expect: Expect::OwnDataOnly,
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/admin/shop",
+        body: none,
+        expect: Expect::OwnDataOnly,
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/admin/staff",
+        body: none,
+        expect: Expect::OwnDataOnly,
+    },
     Route {
         method: Method::POST,
         path: "/api/v1/admin/staff",
-        body: || Some(json!({"name": "intruder", "email": "intruder@evil.test", "role": "admin", "password": "intruder password"})),
+        body: || {
+            Some(
+                json!({"name": "intruder", "email": "intruder@evil.test", "role": "admin", "password": "intruder password"}),
+            )
+        },
         expect: Expect::OwnDataOnly,
     },
     Route {
@@ -53,39 +72,73 @@ const ADMIN_ROUTES: &[Route] = &[
         body: || Some(json!({"new_password": "hacked password"})),
         expect: Expect::Refused,
     },
-    Route { method: Method::GET, path: "/api/v1/admin/api-keys", body: none, expect: Expect::OwnDataOnly },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/admin/api-keys",
+        body: none,
+        expect: Expect::OwnDataOnly,
+    },
     Route {
         method: Method::POST,
         path: "/api/v1/admin/api-keys",
         body: || Some(json!({"name": "intruder", "scopes": ["shop:read"]})),
         expect: Expect::OwnDataOnly,
     },
-    Route { method: Method::DELETE, path: "/api/v1/admin/api-keys/{b_key}", body: none, expect: Expect::Refused },
-    Route { method: Method::GET, path: "/api/v1/admin/certification", body: none, expect: Expect::OwnDataOnly },
+    Route {
+        method: Method::DELETE,
+        path: "/api/v1/admin/api-keys/{b_key}",
+        body: none,
+        expect: Expect::Refused,
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/admin/certification",
+        body: none,
+        expect: Expect::OwnDataOnly,
+    },
     Route {
         method: Method::POST,
         path: "/api/v1/admin/certification",
-        body: || Some(json!({"legal_name": "x", "licence_number": "bad", "legal_representative": "x", "document_urls": []})),
+        body: || {
+            Some(
+                json!({"legal_name": "x", "licence_number": "bad", "legal_representative": "x", "document_urls": []}),
+            )
+        },
         expect: Expect::OwnDataOnly,
     },
-    Route { method: Method::GET, path: "/api/v1/admin/wechat", body: none, expect: Expect::OwnDataOnly },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/admin/wechat",
+        body: none,
+        expect: Expect::OwnDataOnly,
+    },
     Route {
         method: Method::PUT,
         path: "/api/v1/admin/wechat/app",
-        body: || Some(json!({"appid": "wx0000000000000000", "app_secret": "0123456789abcdef0123456789abcdef"})),
+        body: || {
+            Some(
+                json!({"appid": "wx0000000000000000", "app_secret": "0123456789abcdef0123456789abcdef"}),
+            )
+        },
         expect: Expect::OwnDataOnly,
     },
     Route {
         method: Method::PUT,
         path: "/api/v1/admin/wechat/pay",
-        body: || Some(json!({"mch_id": "1", "apiv3_key": "", "private_key_pem": "", "merchant_cert_serial": "",
-            "wechatpay_public_key_id": "", "wechatpay_public_key_pem": ""})),
+        body: || {
+            Some(
+                json!({"mch_id": "1", "apiv3_key": "", "private_key_pem": "", "merchant_cert_serial": "",
+            "wechatpay_public_key_id": "", "wechatpay_public_key_pem": ""}),
+            )
+        },
         expect: Expect::OwnDataOnly,
     },
     Route {
         method: Method::PUT,
         path: "/api/v1/admin/me/password",
-        body: || Some(json!({"current_password": "wrong password", "new_password": "another password"})),
+        body: || {
+            Some(json!({"current_password": "wrong password", "new_password": "another password"}))
+        },
         expect: Expect::OwnDataOnly,
     },
 ];
@@ -93,9 +146,7 @@ const ADMIN_ROUTES: &[Route] = &[
 /// Routes that need no credential, so have nothing to isolate.
 const PUBLIC_ADMIN_ROUTES: &[&str] = &["/api/v1/admin/auth/login"];
 
-on_every_backend!(
-    no_admin_route_lets_one_shop_touch_another,
-);
+on_every_backend!(no_admin_route_lets_one_shop_touch_another,);
 
 /// Everything of B's that an admin route could change, as B's owner sees it.
 async fn snapshot(app: &TestApp, b: &Shop) -> Value {
@@ -135,20 +186,34 @@ async fn no_admin_route_lets_one_shop_touch_another(app: TestApp) {
                 .map(move |(method, _)| format!("{} {path}", method.to_uppercase()))
         })
         .filter(|route| route.contains(" /api/v1/admin/"))
-        .filter(|route| !PUBLIC_ADMIN_ROUTES.iter().any(|public| route.ends_with(public)))
+        .filter(|route| {
+            !PUBLIC_ADMIN_ROUTES
+                .iter()
+                .any(|public| route.ends_with(public))
+        })
         .collect();
     let tabled: BTreeSet<String> = ADMIN_ROUTES
         .iter()
         .map(|route| {
-            let path = route.path.replace("{b_staff}", "{id}").replace("{b_key}", "{id}");
+            let path = route
+                .path
+                .replace("{b_staff}", "{id}")
+                .replace("{b_key}", "{id}");
             format!("{} {path}", route.method)
         })
         .collect();
-    assert_eq!(documented, tabled, "the isolation table and the admin API differ");
+    assert_eq!(
+        documented, tabled,
+        "the isolation table and the admin API differ"
+    );
 
     let operator = app.operator_token().await;
-    let a = app.new_shop(&operator, &new_code("alpha"), "enterprise").await;
-    let b = app.new_shop(&operator, &new_code("beta"), "enterprise").await;
+    let a = app
+        .new_shop(&operator, &new_code("alpha"), "enterprise")
+        .await;
+    let b = app
+        .new_shop(&operator, &new_code("beta"), "enterprise")
+        .await;
     let b_appid = new_appid();
     app.put(
         "/api/v1/admin/wechat/app",
@@ -185,14 +250,30 @@ async fn no_admin_route_lets_one_shop_touch_another(app: TestApp) {
         .await
         .expect(201)["secret"],
     );
-    let b_markers = [b.tenant_id.clone(), b.code.clone(), b_appid.clone(), b_staff.clone(), b_key.clone(), b.owner_id.clone()];
+    let b_markers = [
+        b.tenant_id.clone(),
+        b.code.clone(),
+        b_appid.clone(),
+        b_staff.clone(),
+        b_key.clone(),
+        b.owner_id.clone(),
+    ];
 
     let before = snapshot(&app, &b).await;
     for credential in [&a.owner_token, &a_key] {
         for route in ADMIN_ROUTES {
-            let path = route.path.replace("{b_staff}", &b_staff).replace("{b_key}", &b_key);
+            let path = route
+                .path
+                .replace("{b_staff}", &b_staff)
+                .replace("{b_key}", &b_key);
             let reply = app
-                .request(route.method.clone(), &path, Some(credential), (route.body)(), &[])
+                .request(
+                    route.method.clone(),
+                    &path,
+                    Some(credential),
+                    (route.body)(),
+                    &[],
+                )
                 .await;
             let status = reply.status.as_u16();
             match route.expect {
@@ -203,7 +284,12 @@ async fn no_admin_route_lets_one_shop_touch_another(app: TestApp) {
                     reply.body
                 ),
                 Expect::OwnDataOnly => {
-                    assert!(status < 500, "{} {path}: {status} {}", route.method, reply.body);
+                    assert!(
+                        status < 500,
+                        "{} {path}: {status} {}",
+                        route.method,
+                        reply.body
+                    );
                     let body = reply.body.to_string();
                     for marker in &b_markers {
                         assert!(
@@ -219,5 +305,6 @@ async fn no_admin_route_lets_one_shop_touch_another(app: TestApp) {
     let after = snapshot(&app, &b).await;
     assert_eq!(before, after, "tenant B changed");
     // B's member can still log in with their own password: no reset reached them.
-    app.log_in(&b.code, "member@beta.test", "member password").await;
+    app.log_in(&b.code, "member@beta.test", "member password")
+        .await;
 }

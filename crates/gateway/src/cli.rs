@@ -3,10 +3,10 @@
 
 use std::path::PathBuf;
 
-use anyhow::Context;
-use clap::{Parser, Subcommand};
 use crate::Application;
 use crate::settings::Settings;
+use anyhow::Context;
+use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(

@@ -42,7 +42,9 @@ impl Drop for TestDatabase {
 /// The service URLs for the `Services` backend, or `None` to skip it. Panics when they are
 /// required but missing.
 pub fn service_urls() -> Option<(String, String)> {
-    let database = std::env::var(DATABASE_URL_VAR).ok().filter(|v| !v.is_empty());
+    let database = std::env::var(DATABASE_URL_VAR)
+        .ok()
+        .filter(|v| !v.is_empty());
     let redis = std::env::var(REDIS_URL_VAR).ok().filter(|v| !v.is_empty());
     match (database, redis) {
         (Some(database), Some(redis)) => Some((database, redis)),
@@ -73,8 +75,8 @@ pub async fn fresh_database(backend: Backend) -> anyhow::Result<TestDatabase> {
             })
         }
         Backend::Services => {
-            let (url, _) = service_urls()
-                .ok_or_else(|| anyhow::anyhow!("{DATABASE_URL_VAR} is not set"))?;
+            let (url, _) =
+                service_urls().ok_or_else(|| anyhow::anyhow!("{DATABASE_URL_VAR} is not set"))?;
             let schema = format!("kd_test_{}", unique_suffix());
             let db = Database::connect(&url).await?;
             db.execute_unprepared(&format!("CREATE SCHEMA \"{schema}\""))
