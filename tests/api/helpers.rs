@@ -43,6 +43,8 @@ pub struct TestApp {
     pub backend: Backend,
     pub db: sea_orm::DatabaseConnection,
     pub config_file: PathBuf,
+    /// The in-process WeChat sandbox this app's shops talk to.
+    pub sandbox_url: String,
     /// Every response body this app has returned, for tests that scan them for secrets.
     pub bodies: Mutex<Vec<String>>,
     _database: TestDatabase,
@@ -133,6 +135,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
     settings.database.max_connections = 8;
     settings.security.data_dir = data_dir.clone();
     settings.security.master_key = SecretString::from(master_key.clone());
+    settings.wechat.sandbox_listen = "127.0.0.1:0".to_owned();
     if backend == Backend::Services
         && let Some((_, redis_url)) = testkit::service_urls()
     {
@@ -156,6 +159,12 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
         .unwrap_or_else(|err| panic!("cannot start the app: {err:#}"));
     let address = format!("http://127.0.0.1:{}", application.port());
     let db = application.state().db.clone();
+    let sandbox_url = application
+        .state()
+        .sandbox
+        .as_ref()
+        .map(|sandbox| sandbox.base_url.clone())
+        .unwrap_or_default();
     tokio::spawn(application.run_until_stopped());
     TestApp {
         address,
@@ -163,6 +172,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
         backend,
         db,
         config_file,
+        sandbox_url,
         bodies: Mutex::new(Vec::new()),
         _database: database,
         _data_dir: TempDir(data_dir),
@@ -339,6 +349,67 @@ impl TestApp {
         )
         .await
         .expect(200);
+    }
+
+    /// A call to the sandbox's own controls (`/sandbox/*`).
+    pub async fn sandbox(&self, method: Method, path: &str, body: Option<Value>) -> Value {
+        let mut request = self
+            .client
+            .request(method, format!("{}{path}", self.sandbox_url));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request
+            .send()
+            .await
+            .unwrap_or_else(|err| panic!("sandbox: {err}"));
+        assert!(
+            response.status().is_success(),
+            "sandbox {path}: {}",
+            response.status()
+        );
+        response.json().await.unwrap_or(Value::Null)
+    }
+
+    /// What `wx.login()` would give the mini-program `appid` for the user `openid`.
+    pub async fn login_code(&self, appid: &str, openid: &str) -> String {
+        let code = self
+            .sandbox(
+                Method::POST,
+                "/sandbox/login-code",
+                Some(json!({"appid": appid, "openid": openid})),
+            )
+            .await;
+        text(&code["code"])
+    }
+
+    /// Binds a fresh appid to the shop; returns it.
+    pub async fn bind_new_app(&self, shop: &Shop) -> String {
+        let appid = new_appid();
+        self.put(
+            "/api/v1/admin/wechat/app",
+            &shop.owner_token,
+            json!({"appid": appid, "app_secret": "0123456789abcdef0123456789abcdef"}),
+        )
+        .await
+        .expect(200);
+        appid
+    }
+
+    /// Logs a mini-program user in to the shop of `appid`; returns the customer token.
+    pub async fn customer_token(&self, appid: &str, openid: &str) -> String {
+        let code = self.login_code(appid, openid).await;
+        let reply = self
+            .request(
+                Method::POST,
+                "/api/v1/shop/auth/login",
+                None,
+                Some(json!({"code": code})),
+                &[("X-WX-Appid", appid)],
+            )
+            .await
+            .expect(200);
+        text(&reply["token"])
     }
 
     pub fn all_bodies(&self) -> String {

@@ -5,5 +5,7 @@
 mod helpers;
 
 mod bad_input;
+mod customers;
 mod foundation;
 mod isolation;
+mod sandbox;

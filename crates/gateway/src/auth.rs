@@ -131,6 +131,30 @@ impl FromRequest for ShopTenant {
     }
 }
 
+/// A logged-in customer of the shop the request is for. A customer token of another shop is
+/// refused (401 `customer.wrong_shop`).
+pub struct ShopCustomer {
+    pub shop: TenantContext,
+    pub customer: customer::CustomerPrincipal,
+}
+
+impl FromRequest for ShopCustomer {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let shop = ShopTenant::from_request(req, payload);
+        let found = state(req).and_then(|state| Ok((state, bearer(req)?)));
+        Box::pin(async move {
+            let ShopTenant(shop) = shop.await?;
+            let (state, token) = found?;
+            let customer =
+                customer::authenticate_customer(&state.db, shop.tenant_id, &token).await?;
+            Ok(ShopCustomer { shop, customer })
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -28,6 +28,14 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
+    /// Run the WeChat sandbox (mini-program APIs, WeChat Pay v3, KDNiao) standalone.
+    Sim {
+        #[arg(long, default_value = "127.0.0.1:9100")]
+        listen: String,
+        /// Refuse unknown appids instead of registering them on first use.
+        #[arg(long)]
+        strict: bool,
+    },
     /// Manage platform operators.
     Operator {
         #[command(subcommand)]
@@ -59,6 +67,7 @@ where
     infra::telemetry::init(settings.log.format, &settings.log.level);
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(settings).await,
+        Command::Sim { listen, strict } => run_sandbox(&listen, strict).await,
         Command::Migrate => {
             crate::connect_and_migrate(&settings).await?;
             eprintln!("migrations applied");
@@ -139,4 +148,20 @@ impl ExposeUrl for secrecy::SecretString {
         use secrecy::ExposeSecret;
         self.expose_secret()
     }
+}
+
+async fn run_sandbox(listen: &str, strict: bool) -> anyhow::Result<()> {
+    let settings = wechat_sim::SandboxSettings {
+        auto_register: !strict,
+        ..wechat_sim::SandboxSettings::default()
+    };
+    let sandbox = wechat_sim::RunningSandbox::start(listen, settings)
+        .with_context(|| format!("cannot start the WeChat sandbox on {listen}"))?;
+    eprintln!(
+        "WeChat sandbox on {url}\n  mini-program APIs: {url}/sns, /cgi-bin, /wxa\n  WeChat Pay v3:     {url}/v3\n  KDNiao:            {url}/kdniao\n  controls:          {url}/sandbox (login-code, merchants, pay/{{prepay_id}}, calls, notifications, settings)\nCtrl-C to stop.",
+        url = sandbox.base_url
+    );
+    tokio::signal::ctrl_c().await?;
+    sandbox.stop().await;
+    Ok(())
 }

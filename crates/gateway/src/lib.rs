@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod cli;
 pub mod error;
+pub mod flows;
 pub mod json;
 pub mod metrics;
 pub mod middleware;
@@ -26,8 +27,8 @@ use secrecy::ExposeSecret;
 
 use crate::error::ApiError;
 use crate::metrics::Metrics;
-use crate::settings::Settings;
-use crate::state::AppState;
+use crate::settings::{Settings, WechatMode};
+use crate::state::{AppState, WechatClients};
 
 /// The platform, built and bound to its listener but not yet serving.
 pub struct Application {
@@ -46,6 +47,8 @@ impl Application {
         let secrets = load_secret_box(&settings)?;
         bootstrap_operator(&db, &settings).await?;
 
+        let (wechat, sandbox) = build_wechat(&settings, &cache)?;
+
         let listener = TcpListener::bind(settings.listen_address()?)
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
         let port = listener.local_addr()?.port();
@@ -56,6 +59,8 @@ impl Application {
             login_policy: settings.login_policy(),
             metrics: Metrics::new()?,
             settings: Arc::new(settings),
+            wechat,
+            sandbox,
         });
         let server = serve(listener, state.clone())?;
         Ok(Application {
@@ -109,6 +114,40 @@ fn build_cache(settings: &Settings) -> anyhow::Result<infra::Cache> {
         settings.redis.pool_size,
         Duration::from_millis(settings.redis.timeout_ms),
     )?)
+}
+
+/// The WeChat clients; in sandbox mode, the sandbox too, started in-process.
+fn build_wechat(
+    settings: &Settings,
+    cache: &infra::Cache,
+) -> anyhow::Result<(WechatClients, Option<Arc<wechat_sim::RunningSandbox>>)> {
+    let http = wechat::http::client(Duration::from_millis(settings.wechat.timeout_ms))?;
+    let mini_program = wechat::MiniProgramClient::new(http.clone());
+    let mut clients = WechatClients {
+        tokens: wechat::AccessTokens::new(mini_program.clone(), cache.clone()),
+        mini_program,
+        kdniao: wechat::kdniao::KdniaoClient::new(http),
+        api_base_url: settings.wechat.api_base_url.clone(),
+        pay_base_url: settings.wechat.pay_base_url.clone(),
+        kdniao_base_url: settings.wechat.kdniao_base_url.clone(),
+    };
+    if settings.wechat.mode == WechatMode::Live {
+        return Ok((clients, None));
+    }
+    let sandbox = wechat_sim::RunningSandbox::start(
+        &settings.wechat.sandbox_listen,
+        wechat_sim::SandboxSettings::default(),
+    )
+    .with_context(|| {
+        format!(
+            "cannot start the WeChat sandbox on {} (wechat.sandbox_listen)",
+            settings.wechat.sandbox_listen
+        )
+    })?;
+    clients.api_base_url = sandbox.base_url.clone();
+    clients.pay_base_url = sandbox.pay_base_url();
+    clients.kdniao_base_url = sandbox.kdniao_base_url();
+    Ok((clients, Some(Arc::new(sandbox))))
 }
 
 fn load_secret_box(settings: &Settings) -> anyhow::Result<infra::SecretBox> {

@@ -21,6 +21,27 @@ pub struct Settings {
     pub security: SecuritySettings,
     pub log: LogSettings,
     pub bootstrap: BootstrapSettings,
+    pub wechat: WechatSettings,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WechatMode {
+    /// The bundled simulator, in-process.
+    Sandbox,
+    /// Real WeChat.
+    Live,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WechatSettings {
+    pub mode: WechatMode,
+    pub sandbox_listen: String,
+    pub api_base_url: String,
+    pub pay_base_url: String,
+    pub kdniao_base_url: String,
+    pub timeout_ms: u64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -63,6 +84,7 @@ pub struct SecuritySettings {
     pub session_ttl_hours: i64,
     pub max_failed_logins: i32,
     pub lockout_minutes: i64,
+    pub customer_session_ttl_days: i64,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -168,6 +190,29 @@ impl Settings {
                 "security.max_failed_logins and security.lockout_minutes must be positive"
                     .to_owned(),
             );
+        }
+        if self.security.customer_session_ttl_days <= 0 {
+            problems.push("security.customer_session_ttl_days must be positive".to_owned());
+        }
+        if self.wechat.mode == WechatMode::Sandbox
+            && self.wechat.sandbox_listen.parse::<SocketAddr>().is_err()
+        {
+            problems.push(format!(
+                "wechat.sandbox_listen = {:?} is not an address like 127.0.0.1:8081",
+                self.wechat.sandbox_listen
+            ));
+        }
+        for (key, url) in [
+            ("wechat.api_base_url", &self.wechat.api_base_url),
+            ("wechat.pay_base_url", &self.wechat.pay_base_url),
+            ("wechat.kdniao_base_url", &self.wechat.kdniao_base_url),
+        ] {
+            if !(url.starts_with("https://") || url.starts_with("http://")) {
+                problems.push(format!("{key} must be an http(s) URL"));
+            }
+        }
+        if self.wechat.timeout_ms == 0 {
+            problems.push("wechat.timeout_ms must be at least 1".to_owned());
         }
         let email_set = !self.bootstrap.operator_email.is_empty();
         let password_set = !self.bootstrap.operator_password.expose_secret().is_empty();

@@ -13,4 +13,18 @@ pub struct AppState {
     pub login_policy: tenant::LoginPolicy,
     pub metrics: Metrics,
     pub settings: Arc<Settings>,
+    pub wechat: WechatClients,
+    /// The in-process WeChat sandbox, in sandbox mode.
+    pub sandbox: Option<Arc<wechat_sim::RunningSandbox>>,
+}
+
+/// The WeChat clients (one shared HTTP client) and the default base URLs for shops that have
+/// none of their own: real WeChat, or the sandbox.
+pub struct WechatClients {
+    pub mini_program: wechat::MiniProgramClient,
+    pub tokens: wechat::AccessTokens,
+    pub kdniao: wechat::kdniao::KdniaoClient,
+    pub api_base_url: String,
+    pub pay_base_url: String,
+    pub kdniao_base_url: String,
 }

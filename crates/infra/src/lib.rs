@@ -1,6 +1,7 @@
 #![doc = include_str!("../README.md")]
 
 pub mod cache;
+pub mod credential;
 pub mod db;
 pub mod password;
 pub mod secret_box;

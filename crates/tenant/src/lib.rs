@@ -1,6 +1,5 @@
 #![doc = include_str!("../README.md")]
 
-mod credentials;
 mod entity;
 mod error;
 pub mod model;
@@ -8,8 +7,8 @@ pub mod parse;
 mod repo;
 mod service;
 
-pub use credentials::{CredentialKind, kind_of as credential_kind};
 pub use error::TenantError;
+pub use infra::credential::{CredentialKind, kind_of as credential_kind};
 pub use model::*;
 pub use service::api_keys::{authenticate_api_key, create_api_key, list_api_keys, revoke_api_key};
 pub use service::certification::{
@@ -26,4 +25,4 @@ pub use service::staff::{
 pub use service::tenants::{
     get_tenant, list_tenants, provision_tenant, set_plan, set_tenant_status,
 };
-pub use service::wechat::{bind_app, pay_secrets, set_pay_config, wechat_config};
+pub use service::wechat::{app_credentials, bind_app, pay_secrets, set_pay_config, wechat_config};

@@ -433,6 +433,22 @@ pub struct WechatConfigView {
     pub pay_enabled: bool,
 }
 
+/// A shop's mini-program credentials, the secret decrypted. Debug never prints the secret.
+#[derive(Clone)]
+pub struct AppSecrets {
+    pub appid: String,
+    pub app_secret: String,
+    pub api_base_url: Option<String>,
+}
+
+impl std::fmt::Debug for AppSecrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppSecrets")
+            .field("appid", &self.appid)
+            .finish_non_exhaustive()
+    }
+}
+
 /// Decrypted WeChat Pay secrets, for the payment crate only. Debug never prints them.
 #[derive(Clone)]
 pub struct PaySecrets {

@@ -116,6 +116,18 @@ pub fn response_message(timestamp: &str, nonce: &str, body: &[u8]) -> Vec<u8> {
     message
 }
 
+/// What a request signature covers.
+#[derive(Clone, Copy, Debug)]
+pub struct RequestToSign<'a> {
+    pub method: &'a str,
+    /// Path and query exactly as sent, e.g. `/v3/pay/transactions/out-trade-no/1?mchid=2`.
+    pub canonical_url: &'a str,
+    pub timestamp: i64,
+    pub nonce: &'a str,
+    /// The exact bytes sent; empty for GET.
+    pub body: &'a [u8],
+}
+
 /// The parts of an `Authorization: WECHATPAY2-SHA256-RSA2048 k="v",…` header.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Authorization {
@@ -132,23 +144,19 @@ impl Authorization {
         signer: &RsaSigner,
         mchid: &str,
         serial_no: &str,
-        method: &str,
-        canonical_url: &str,
-        timestamp: i64,
-        nonce: &str,
-        body: &[u8],
+        request: &RequestToSign<'_>,
     ) -> Authorization {
         let signature = signer.sign(&request_message(
-            method,
-            canonical_url,
-            timestamp,
-            nonce,
-            body,
+            request.method,
+            request.canonical_url,
+            request.timestamp,
+            request.nonce,
+            request.body,
         ));
         Authorization {
             mchid: mchid.to_owned(),
-            nonce: nonce.to_owned(),
-            timestamp,
+            nonce: request.nonce.to_owned(),
+            timestamp: request.timestamp,
             serial_no: serial_no.to_owned(),
             signature,
         }

@@ -7,8 +7,8 @@ use std::process::Command;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use wechat::pay_crypto::{
-    Authorization, RsaSigner, RsaVerifier, aead_decrypt, aead_encrypt, pay_sign, request_message,
-    response_message,
+    Authorization, RequestToSign, RsaSigner, RsaVerifier, aead_decrypt, aead_encrypt, pay_sign,
+    request_message, response_message,
 };
 
 fn vector(name: &str) -> String {
@@ -61,11 +61,13 @@ fn v2_request_signature_matches_the_official_example_and_round_trips_the_header(
         &official_signer(),
         "1900007291",
         "5157F09EFDC096DE15EBE81A47057A7232F1B8E1",
-        "POST",
-        "/v3/pay/transactions/jsapi",
-        1554208460,
-        "593BEC0C930BF1AFEB40B4A08C8FB242",
-        V2_BODY.as_bytes(),
+        &RequestToSign {
+            method: "POST",
+            canonical_url: "/v3/pay/transactions/jsapi",
+            timestamp: 1554208460,
+            nonce: "593BEC0C930BF1AFEB40B4A08C8FB242",
+            body: V2_BODY.as_bytes(),
+        },
     );
     assert_eq!(authorization.signature, V2_SIGNATURE);
     // The sandbox's side: parse the header (pairs in any order) and verify.

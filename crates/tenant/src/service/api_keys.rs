@@ -7,12 +7,12 @@ use uuid::Uuid;
 
 use super::now;
 use super::tenants::tenant_row;
-use crate::credentials::{self, CredentialKind};
 use crate::entity::api_key;
 use crate::error::Problems;
 use crate::model::{Actor, AdminPrincipal, ApiKey, ApiScope, CreatedApiKey, Permission};
 use crate::repo::scoped;
 use crate::{TenantError, parse};
+use infra::credential::{self as credentials, CredentialKind};
 
 /// `last_used_at` is refreshed at most this often, so using a key does not mean a write per request.
 const LAST_USED_GRANULARITY: chrono::Duration = chrono::Duration::minutes(1);

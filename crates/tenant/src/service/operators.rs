@@ -5,11 +5,11 @@ use sea_orm::{
 
 use super::lockout::{lock_after, refuse_if_locked};
 use super::{is_unique_violation, now};
-use crate::credentials::{self, CredentialKind};
 use crate::entity::{operator_session, platform_operator};
 use crate::error::Problems;
 use crate::model::{IssuedToken, LoginPolicy, OperatorPrincipal};
 use crate::{TenantError, parse};
+use infra::credential::{self as credentials, CredentialKind};
 
 /// Creates a platform operator (used by `kaidian operator create`).
 pub async fn create_operator(

@@ -9,7 +9,6 @@ use uuid::Uuid;
 use super::lockout::{lock_after, refuse_if_locked};
 use super::tenants::tenant_row;
 use super::{is_unique_violation, now};
-use crate::credentials::{self, CredentialKind};
 use crate::entity::{staff, staff_session, tenant};
 use crate::error::Problems;
 use crate::model::{
@@ -18,6 +17,7 @@ use crate::model::{
 };
 use crate::repo::scoped;
 use crate::{TenantError, parse};
+use infra::credential::{self as credentials, CredentialKind};
 
 const INITIAL_PASSWORD_BYTES: usize = 12;
 

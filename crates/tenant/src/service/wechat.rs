@@ -11,8 +11,8 @@ use super::{is_unique_violation, now};
 use crate::entity::{tenant, wechat_config};
 use crate::error::Problems;
 use crate::model::{
-    AdminPrincipal, AppBinding, CertificationStatus, PayConfigDraft, PaySecrets, Permission,
-    SubjectType, WechatConfigView,
+    AdminPrincipal, AppBinding, AppSecrets, CertificationStatus, PayConfigDraft, PaySecrets,
+    Permission, SubjectType, WechatConfigView,
 };
 use crate::repo::scoped;
 use crate::{TenantError, parse};
@@ -332,5 +332,26 @@ pub async fn pay_secrets(
         wechatpay_public_key_id: public_key_id,
         wechatpay_public_key_pem: public_key,
         api_base_url: row.pay_api_base_url,
+    }))
+}
+
+/// The shop's mini-program credentials (app secret decrypted), for calling WeChat on its behalf;
+/// `None` when no mini-program is bound.
+pub async fn app_credentials(
+    db: &impl ConnectionTrait,
+    secrets: &infra::SecretBox,
+    tenant: TenantId,
+) -> Result<Option<AppSecrets>, TenantError> {
+    let Some(row) = config_row(db, tenant).await? else {
+        return Ok(None);
+    };
+    let (Some(appid), Some(sealed)) = (row.appid, row.app_secret_sealed) else {
+        return Ok(None);
+    };
+    let app_secret = secrets.open_string(&sealed, &seal_context(tenant, "app_secret"))?;
+    Ok(Some(AppSecrets {
+        appid,
+        app_secret,
+        api_base_url: row.api_base_url,
     }))
 }

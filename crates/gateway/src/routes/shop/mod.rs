@@ -2,8 +2,12 @@
 
 use actix_web::web;
 
+pub mod auth;
 pub mod info;
+pub mod me;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.configure(info::configure);
+    cfg.configure(info::configure)
+        .configure(auth::configure)
+        .configure(me::configure);
 }

@@ -4,6 +4,7 @@
 //! - operator session: `kdo_<session>_<secret>`
 //! - staff session:    `kds_<tenant>_<session>_<secret>`
 //! - API key:          `kdk_<tenant>_<key>_<secret>`
+//! - customer session: `kdc_<tenant>_<session>_<secret>`
 //!
 //! Ids are 32 hex digits; the secret is 32 random bytes, base64url.
 
@@ -17,6 +18,7 @@ pub enum CredentialKind {
     Operator,
     Staff,
     ApiKey,
+    Customer,
 }
 
 impl CredentialKind {
@@ -25,6 +27,7 @@ impl CredentialKind {
             CredentialKind::Operator => "kdo",
             CredentialKind::Staff => "kds",
             CredentialKind::ApiKey => "kdk",
+            CredentialKind::Customer => "kdc",
         }
     }
 }
@@ -39,8 +42,8 @@ pub struct Credential {
 
 /// A new credential and its secret's digest (what is stored).
 pub fn issue(kind: CredentialKind, tenant: Option<TenantId>, id: Uuid) -> (String, String) {
-    let secret = infra::token::random_secret(SECRET_BYTES);
-    let digest = infra::token::digest(&secret);
+    let secret = crate::token::random_secret(SECRET_BYTES);
+    let digest = crate::token::digest(&secret);
     let token = match tenant {
         Some(tenant) => format!(
             "{}_{}_{}_{secret}",
@@ -68,7 +71,7 @@ pub fn parse(token: &str, kind: CredentialKind) -> Option<Credential> {
     let rest = token.strip_prefix(kind.prefix())?.strip_prefix('_')?;
     let (tenant, rest) = match kind {
         CredentialKind::Operator => (None, rest),
-        CredentialKind::Staff | CredentialKind::ApiKey => {
+        CredentialKind::Staff | CredentialKind::ApiKey | CredentialKind::Customer => {
             let (tenant, rest) = rest.split_once('_')?;
             (Some(TenantId::parse(tenant)?), rest)
         }
@@ -86,7 +89,7 @@ pub fn parse(token: &str, kind: CredentialKind) -> Option<Credential> {
 
 impl Credential {
     pub fn matches(&self, stored_digest: &str) -> bool {
-        infra::token::digests_match(&infra::token::digest(&self.secret), stored_digest)
+        crate::token::digests_match(&crate::token::digest(&self.secret), stored_digest)
     }
 }
 
