@@ -15,6 +15,12 @@ lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
     ! cargo tree -p tenant -e normal -i actix-web >/dev/null 2>&1
+    ! cargo tree -p customer -e normal -i actix-web >/dev/null 2>&1
+    ! cargo tree -p wechat -e normal -i actix-web >/dev/null 2>&1
+
+# The WeChat sandbox, standalone.
+sim:
+    cargo run --release -- sim
 
 fmt:
     cargo fmt --all
