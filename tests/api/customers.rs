@@ -11,6 +11,7 @@ on_every_backend!(
     customers_log_in_through_wechat_and_stay_in_their_own_shop,
     a_hundred_concurrent_callers_cause_one_access_token_fetch,
     an_expired_access_token_is_refreshed_once_and_the_call_retried,
+    wechat_being_down_is_a_clear_503_and_nothing_is_written,
 );
 
 async fn stable_token_calls(app: &TestApp, appid: &str) -> usize {
@@ -219,4 +220,36 @@ async fn an_expired_access_token_is_refreshed_once_and_the_call_retried(app: Tes
     let bound = bind("13800000002").await.expect(200);
     assert_eq!(bound["phone"], json!("13800000002"));
     assert_eq!(stable_token_calls(&app, &appid).await, 2);
+}
+
+async fn wechat_being_down_is_a_clear_503_and_nothing_is_written(app: TestApp) {
+    let operator = app.operator_token().await;
+    let shop = app
+        .new_shop(&operator, &new_code("down"), "enterprise")
+        .await;
+    let appid = app.bind_new_app(&shop).await;
+    let code = app.login_code(&appid, "o_down").await;
+    let mut settings = app.sandbox(Method::GET, "/sandbox/settings", None).await;
+    settings["error_rate"] = json!(1.0);
+    app.sandbox(Method::PUT, "/sandbox/settings", Some(settings.clone()))
+        .await;
+    app.request(
+        Method::POST,
+        "/api/v1/shop/auth/login",
+        None,
+        Some(json!({"code": code})),
+        &[("X-WX-Appid", appid.as_str())],
+    )
+    .await
+    .expect_error(503, "wechat.unavailable");
+    // Busy (-1) is retried once: two calls reached the sandbox, and no customer was created.
+    let calls = app
+        .sandbox(Method::GET, "/sandbox/calls?api=jscode2session", None)
+        .await;
+    assert_eq!(calls.as_array().map(Vec::len), Some(2));
+    settings["error_rate"] = json!(0.0);
+    app.sandbox(Method::PUT, "/sandbox/settings", Some(settings))
+        .await;
+    let token = app.customer_token(&appid, "o_down").await;
+    assert!(token.starts_with("kdc_"));
 }

@@ -593,3 +593,118 @@ async fn kdniao_waybills_and_tracking_need_a_valid_data_sign() {
         "{refused:?}"
     );
 }
+
+/// A merchant endpoint that verifies signatures as it must: it refuses the SIGNTEST probe.
+struct VerifyingEndpoint {
+    verifier: RsaVerifier,
+    accepted: AtomicUsize,
+    refused: AtomicUsize,
+}
+
+async fn verifying_handler(
+    endpoint: web::Data<VerifyingEndpoint>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    let header = |name: &str| {
+        req.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let message = response_message(
+        &header("Wechatpay-Timestamp"),
+        &header("Wechatpay-Nonce"),
+        &body,
+    );
+    if endpoint
+        .verifier
+        .verify(&message, &header("Wechatpay-Signature"))
+    {
+        endpoint.accepted.fetch_add(1, Ordering::SeqCst);
+        HttpResponse::Ok().json(json!({"code": "SUCCESS", "message": "成功"}))
+    } else {
+        endpoint.refused.fetch_add(1, Ordering::SeqCst);
+        HttpResponse::Unauthorized().json(json!({"code": "FAIL", "message": "签名错误"}))
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sandbox_sends_signtest_probes_and_duplicates_when_asked() {
+    let settings = SandboxSettings {
+        signtest_probe: true,
+        duplicate_notifications: 2,
+        notify_time_scale: 0.001,
+        ..SandboxSettings::default()
+    };
+    let merchant = merchant(settings).await;
+    let endpoint = web::Data::new(VerifyingEndpoint {
+        verifier: merchant.wechatpay_key.clone(),
+        accepted: AtomicUsize::new(0),
+        refused: AtomicUsize::new(0),
+    });
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|err| panic!("{err}"));
+    let notify_url = format!(
+        "http://{}/notify",
+        listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default()
+    );
+    let data = endpoint.clone();
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .route("/notify", web::post().to(verifying_handler))
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)
+    .unwrap_or_else(|err| panic!("{err}"))
+    .run();
+    tokio::spawn(server);
+
+    let prepay = merchant.prepay("T20261126200", 100, &notify_url).await;
+    merchant
+        .user_pays(prepay.json()["prepay_id"].as_str().unwrap_or_default())
+        .await;
+    for _ in 0..200 {
+        if endpoint.accepted.load(Ordering::SeqCst) >= 3 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        endpoint.refused.load(Ordering::SeqCst),
+        1,
+        "the probe must fail verification"
+    );
+    assert_eq!(
+        endpoint.accepted.load(Ordering::SeqCst),
+        3,
+        "one delivery and two duplicates"
+    );
+    let log: Value = merchant
+        .http
+        .get(format!(
+            "{}/sandbox/notifications",
+            merchant.sandbox.base_url
+        ))
+        .send()
+        .await
+        .unwrap_or_else(|err| panic!("{err}"))
+        .json()
+        .await
+        .unwrap_or(Value::Null);
+    let outcomes: Vec<String> = log
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|d| d["outcome"].as_str().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(
+        outcomes,
+        ["probe: 401", "200", "duplicate: 200", "duplicate: 200"]
+    );
+}
