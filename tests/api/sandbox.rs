@@ -379,6 +379,38 @@ async fn prepay_close_and_refund_follow_wechats_state_rules_and_every_answer_is_
     assert!(merchant.answer_is_signed(&queried));
 }
 
+/// Serves `handler` at `/notify` on a free loopback port with `data`; returns the URL.
+fn serve_notify_endpoint<T, F, Fut>(data: web::Data<T>, handler: F) -> String
+where
+    F: actix_web::Handler<(web::Data<T>, HttpRequest, web::Bytes), Output = Fut>
+        + Clone
+        + Send
+        + 'static,
+    Fut: actix_web::Responder + 'static,
+    T: Send + Sync + 'static,
+{
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|err| panic!("{err}"));
+    let url = format!(
+        "http://{}/notify",
+        listener
+            .local_addr()
+            .map(|a| a.to_string())
+            .unwrap_or_default()
+    );
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .route("/notify", web::post().to(handler.clone()))
+    })
+    .workers(1)
+    .disable_signals()
+    .listen(listener)
+    .unwrap_or_else(|err| panic!("{err}"))
+    .run();
+    tokio::spawn(server);
+    url
+}
+
 /// Headers and raw body of a delivery the endpoint accepted.
 type Delivery = (Vec<(String, String)>, Vec<u8>);
 
@@ -417,26 +449,7 @@ async fn notify_handler(
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_merchant_endpoint_failing_twice_receives_the_third_delivery_on_schedule() {
     let endpoint = web::Data::new(Endpoint::default());
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|err| panic!("{err}"));
-    let notify_url = format!(
-        "http://{}/notify",
-        listener
-            .local_addr()
-            .map(|a| a.to_string())
-            .unwrap_or_default()
-    );
-    let data = endpoint.clone();
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(data.clone())
-            .route("/notify", web::post().to(notify_handler))
-    })
-    .workers(1)
-    .disable_signals()
-    .listen(listener)
-    .unwrap_or_else(|err| panic!("{err}"))
-    .run();
-    tokio::spawn(server);
+    let notify_url = serve_notify_endpoint(endpoint.clone(), notify_handler);
 
     // 1/1000 of real time: the 15 s retries take 15 ms.
     let merchant = merchant(SandboxSettings {
@@ -644,26 +657,7 @@ async fn the_sandbox_sends_signtest_probes_and_duplicates_when_asked() {
         accepted: AtomicUsize::new(0),
         refused: AtomicUsize::new(0),
     });
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|err| panic!("{err}"));
-    let notify_url = format!(
-        "http://{}/notify",
-        listener
-            .local_addr()
-            .map(|a| a.to_string())
-            .unwrap_or_default()
-    );
-    let data = endpoint.clone();
-    let server = HttpServer::new(move || {
-        App::new()
-            .app_data(data.clone())
-            .route("/notify", web::post().to(verifying_handler))
-    })
-    .workers(1)
-    .disable_signals()
-    .listen(listener)
-    .unwrap_or_else(|err| panic!("{err}"))
-    .run();
-    tokio::spawn(server);
+    let notify_url = serve_notify_endpoint(endpoint.clone(), verifying_handler);
 
     let prepay = merchant.prepay("T20261126200", 100, &notify_url).await;
     merchant

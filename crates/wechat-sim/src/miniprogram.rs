@@ -213,19 +213,21 @@ fn check_token(sandbox: &Sandbox, token: &str) -> Result<String, HttpResponse> {
     }
 }
 
+/// Latency, then the access token check; a refusal is recorded in the call log.
+async fn admit_token(sandbox: &Sandbox, api: &str, token: &str) -> Result<String, HttpResponse> {
+    sandbox.delay().await;
+    check_token(sandbox, token).inspect_err(|_| sandbox.record_call(api, "?", "invalid token"))
+}
+
 #[post("/cgi-bin/message/subscribe/send")]
 async fn send_subscribe_message(
     sandbox: web::Data<Sandbox>,
     query: web::Query<TokenQuery>,
     body: web::Json<Value>,
 ) -> HttpResponse {
-    sandbox.delay().await;
-    let appid = match check_token(&sandbox, &query.access_token) {
+    let appid = match admit_token(&sandbox, "subscribe_send", &query.access_token).await {
         Ok(appid) => appid,
-        Err(response) => {
-            sandbox.record_call("subscribe_send", "?", "invalid token");
-            return response;
-        }
+        Err(response) => return response,
     };
     let message = body.into_inner();
     let text = |key: &str| {
@@ -274,13 +276,9 @@ async fn phone_number(
     query: web::Query<TokenQuery>,
     body: web::Json<PhoneIn>,
 ) -> HttpResponse {
-    sandbox.delay().await;
-    let appid = match check_token(&sandbox, &query.access_token) {
+    let appid = match admit_token(&sandbox, "getuserphonenumber", &query.access_token).await {
         Ok(appid) => appid,
-        Err(response) => {
-            sandbox.record_call("getuserphonenumber", "?", "invalid token");
-            return response;
-        }
+        Err(response) => return response,
     };
     let code = sandbox.state().phone_codes.remove(&body.code);
     let answer = match code {
@@ -305,8 +303,7 @@ async fn upload_shipping_info(
     query: web::Query<TokenQuery>,
     body: web::Json<Value>,
 ) -> HttpResponse {
-    sandbox.delay().await;
-    let appid = match check_token(&sandbox, &query.access_token) {
+    let appid = match admit_token(&sandbox, "upload_shipping_info", &query.access_token).await {
         Ok(appid) => appid,
         Err(response) => return response,
     };
