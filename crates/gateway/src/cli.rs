@@ -134,6 +134,12 @@ async fn serve(settings: Settings) -> anyhow::Result<()> {
             ""
         }
     );
+    if let Some(sandbox) = &state.sandbox {
+        eprintln!(
+            "WeChat sandbox:      {}  (shops without their own WeChat base URL use it; docs/wechat.md)\n",
+            sandbox.base_url
+        );
+    }
     application.run_until_stopped().await?;
     tracing::info!("Kaidian stopped");
     Ok(())
