@@ -15,6 +15,7 @@ lint:
     cargo fmt --all -- --check
     cargo clippy --workspace --all-targets -- -D warnings
     ! cargo tree -p tenant -e normal -i actix-web >/dev/null 2>&1
+    ! cargo tree -p catalog -e normal -i actix-web >/dev/null 2>&1
 
 fmt:
     cargo fmt --all

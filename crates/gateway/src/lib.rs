@@ -49,9 +49,11 @@ impl Application {
         let listener = TcpListener::bind(settings.listen_address()?)
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
         let port = listener.local_addr()?.port();
+        let catalog_cache = catalog::CatalogCache::new(cache.clone());
         let state = web::Data::new(AppState {
             db,
             cache,
+            catalog_cache,
             secrets,
             login_policy: settings.login_policy(),
             metrics: Metrics::new()?,

@@ -9,6 +9,8 @@ use crate::settings::Settings;
 pub struct AppState {
     pub db: DatabaseConnection,
     pub cache: infra::Cache,
+    /// The hot catalog cache (versioned keys, single-flight rebuilds) over `cache`.
+    pub catalog_cache: catalog::CatalogCache,
     pub secrets: infra::SecretBox,
     pub login_policy: tenant::LoginPolicy,
     pub metrics: Metrics,

@@ -2,8 +2,9 @@
 
 use actix_web::web;
 
+pub mod catalog;
 pub mod info;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.configure(info::configure);
+    cfg.configure(info::configure).configure(catalog::configure);
 }
