@@ -230,6 +230,28 @@ const ADMIN_ROUTES: &[Route] = &[
         body: none,
         expect: Expect::OwnDataOnly,
     },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/admin/catalog/import",
+        body: || {
+            Some(json!(
+                "product_ref,category,title,price\nx,B 类目,intruder,100\n"
+            ))
+        },
+        expect: Expect::OwnDataOnly,
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/admin/catalog/export",
+        body: none,
+        expect: Expect::OwnDataOnly,
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/admin/catalog/media",
+        body: || Some(json!("GIF89a")),
+        expect: Expect::OwnDataOnly,
+    },
 ];
 
 /// Bodies name B's ids through these placeholders, replaced before sending.

@@ -8,6 +8,7 @@ mod helpers;
 mod bad_input;
 mod catalog_bad_input;
 mod catalog_cache;
+mod catalog_files;
 mod catalog_flow;
 mod foundation;
 mod isolation;

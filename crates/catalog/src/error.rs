@@ -37,6 +37,8 @@ pub enum CatalogError {
     ImageTooLarge { max_bytes: usize },
     #[error("the media store failed: {0}")]
     MediaStore(String),
+    #[error("the CSV export failed: {0}")]
+    Export(String),
     #[error(transparent)]
     Tenant(#[from] tenant::TenantError),
     #[error("database error: {0}")]
@@ -68,7 +70,7 @@ impl ErrorCode for CatalogError {
             Self::UnsupportedImageType => "catalog.unsupported_image_type",
             Self::ImageTooLarge { .. } => "catalog.image_too_large",
             Self::Tenant(inner) => inner.code(),
-            Self::MediaStore(_) | Self::Database(_) => "internal",
+            Self::MediaStore(_) | Self::Export(_) | Self::Database(_) => "internal",
         }
     }
 
@@ -90,7 +92,7 @@ impl ErrorCode for CatalogError {
             | Self::PlanLimitReached { .. }
             | Self::InsufficientStock { .. } => ErrorKind::Conflict,
             Self::Tenant(inner) => inner.kind(),
-            Self::MediaStore(_) | Self::Database(_) => ErrorKind::Internal,
+            Self::MediaStore(_) | Self::Export(_) | Self::Database(_) => ErrorKind::Internal,
         }
     }
 

@@ -12,6 +12,13 @@ pub use error::CatalogError;
 pub use hot_cache::{CachedView, CatalogCache, ViewCounts};
 pub use model::*;
 pub use service::categories::{create_category, list_categories, update_category};
+pub use service::csv_io::{
+    CSV_COLUMNS, ImportReport, MAX_IMPORT_ROWS, export_products_csv, import_products_csv,
+};
+pub use service::media::{
+    ImageKind, LocalDiskStore, MediaStore, StoreFuture, UploadedImage, media_key,
+    upload_product_image,
+};
 pub use service::products::{
     create_product, get_product, list_products, set_product_status, set_products_status,
     update_product,

@@ -54,6 +54,9 @@ impl Application {
             db,
             cache,
             catalog_cache,
+            media: Arc::new(catalog::LocalDiskStore::new(
+                settings.security.data_dir.join("media"),
+            )),
             secrets,
             login_policy: settings.login_policy(),
             metrics: Metrics::new()?,

@@ -44,6 +44,8 @@ impl Modify for BearerAuth {
         admin::catalog::skus::update_sku,
         admin::catalog::stock::create_stock_adjustment, admin::catalog::stock::list_stock_adjustments,
         admin::catalog::stock::list_low_stock, admin::catalog::stock::list_low_stock_alerts,
+        admin::catalog::csv::import_products, admin::catalog::csv::export_products,
+        admin::catalog::media::upload_image,
         shop::info::get_shop_info,
         shop::catalog::get_category_tree, shop::catalog::list_products, shop::catalog::get_product,
     ),

@@ -2,6 +2,8 @@
 //! admin principal (whose tenant it is).
 
 pub mod categories;
+pub mod csv_io;
+pub mod media;
 pub mod products;
 pub mod shop;
 pub mod skus;

@@ -106,7 +106,7 @@ async fn load_product(
 }
 
 /// Refuses a new product once the shop's plan limit is reached.
-async fn check_plan_limit<C: ConnectionTrait>(
+pub(crate) async fn check_plan_limit<C: ConnectionTrait>(
     db: &C,
     hot: &CatalogCache,
     tenant: TenantId,

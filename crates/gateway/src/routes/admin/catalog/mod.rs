@@ -4,13 +4,18 @@
 use actix_web::web;
 
 pub mod categories;
+pub mod csv;
+pub mod media;
 pub mod products;
 pub mod skus;
 pub mod stock;
+mod upload;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(categories::configure)
         .configure(products::configure)
         .configure(skus::configure)
-        .configure(stock::configure);
+        .configure(stock::configure)
+        .configure(csv::configure)
+        .configure(media::configure);
 }
