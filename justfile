@@ -27,3 +27,8 @@ migrate:
 # What CI runs.
 ci:
     bash .ci/run
+
+# The benchmark harness (release build): `just bench catalog`. Starts the real server itself,
+# on SQLite + in-process cache and, when they answer, PostgreSQL + Redis; writes target/bench/*.json.
+bench suite="catalog" *args="":
+    cargo run --release -p bench -- {{suite}} {{args}}
