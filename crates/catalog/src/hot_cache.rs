@@ -1,11 +1,12 @@
 //! The hot catalog cache: shop product details, list pages and the category tree, per tenant,
 //! under versioned keys.
 //!
-//! Coherence: every key carries the tenant's current catalog version, a fresh UUIDv7 written by
-//! [`CatalogCache::bump`] after each catalog write commits (and before the write responds). A
-//! reader fetches the version first, then the entry under it; an entry is only ever stored under
-//! a version read before its data was, so after a write's response no reader can reach data from
-//! before the write. Versions never repeat, so old entries simply age out by TTL.
+//! Coherence: the tenant has a catalog version, a fresh UUIDv7 written by [`CatalogCache::bump`]
+//! after each catalog write commits (and before the write responds). Every entry is stamped with
+//! the version it was built under, and a version is always read before the data it stamps. A
+//! reader fetches the version and the entry together (one `MGET`) and uses the entry only if its
+//! stamp is the current version; so after a write's response no reader can reach data from before
+//! the write. Versions never repeat; entries are overwritten by the next rebuild or age out.
 //!
 //! Stampede protection: on a miss, one request per key (per process) rebuilds; the others wait on
 //! that key's lock and then read what it stored. If the cache is down, reads go to the database.
@@ -84,6 +85,15 @@ pub struct CatalogCache {
     inner: Arc<Inner>,
 }
 
+/// A cached value and the catalog version it was built under.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Stamped<T> {
+    #[serde(rename = "v")]
+    version: String,
+    #[serde(rename = "d")]
+    value: T,
+}
+
 fn version_key(tenant: TenantId) -> CacheKey {
     CacheKey::tenant(tenant, &["catalog", "version"])
 }
@@ -127,17 +137,9 @@ impl CatalogCache {
             .await;
     }
 
-    async fn current_version(&self, tenant: TenantId) -> String {
-        if let Some(version) = self
-            .inner
-            .cache
-            .get_json::<String>(&version_key(tenant))
-            .await
-        {
-            return version;
-        }
-        // No version yet (or the cache is down): start one. Whatever is built next is read after
-        // this point, so storing it under the new version is safe.
+    /// No version yet (or the cache is down): start one. Whatever is built next is read after
+    /// this point, so stamping it with the new version is safe.
+    async fn start_version(&self, tenant: TenantId) -> String {
         let version = kernel::new_id().simple().to_string();
         self.inner
             .cache
@@ -169,28 +171,43 @@ impl CatalogCache {
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<T, E>>,
     {
-        let version = self.current_version(tenant).await;
-        let mut key_parts = vec!["catalog", version.as_str(), view.as_str()];
+        let mut key_parts = vec!["catalog", view.as_str()];
         key_parts.extend_from_slice(parts);
         let key = CacheKey::tenant(tenant, &key_parts);
         let cache = &self.inner.cache;
-        if let Some(value) = cache.get_json::<T>(&key).await {
-            self.count(view, true);
-            return Ok(value);
-        }
+        // The version and the entry in one round trip; the entry counts only if it was built
+        // under the current version.
+        let (version, entry) = cache
+            .get_json_pair::<String, Stamped<T>>(&version_key(tenant), &key)
+            .await;
+        let version = match version {
+            Some(version) => {
+                if let Some(entry) = entry.filter(|entry| entry.version == version) {
+                    self.count(view, true);
+                    return Ok(entry.value);
+                }
+                version
+            }
+            None => self.start_version(tenant).await,
+        };
         let flight = self.flight_lock(key.as_str());
         let guard = flight.lock().await;
-        let outcome = match cache.get_json::<T>(&key).await {
-            Some(value) => {
+        let fresh = cache
+            .get_json::<Stamped<T>>(&key)
+            .await
+            .filter(|entry| entry.version == version);
+        let outcome = match fresh {
+            Some(entry) => {
                 self.count(view, true);
-                Ok(value)
+                Ok(entry.value)
             }
             None => {
                 self.count(view, false);
                 match build().await {
                     Ok(value) => {
-                        cache.set_json(&key, &value, ENTRY_TTL).await;
-                        Ok(value)
+                        let stamped = Stamped { version, value };
+                        cache.set_json(&key, &stamped, ENTRY_TTL).await;
+                        Ok(stamped.value)
                     }
                     Err(error) => Err(error),
                 }

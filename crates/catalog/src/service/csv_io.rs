@@ -14,7 +14,9 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::categories::all_categories;
-use super::products::{check_plan_limit, insert_product, sku_rows, specs_of, status_of};
+use super::products::{
+    ensure_within_plan, insert_product, product_limit, sku_rows, specs_of, status_of,
+};
 use super::strings;
 use crate::entity::{category, product};
 use crate::error::CatalogError;
@@ -268,8 +270,8 @@ pub async fn import_products_csv<C: ConnectionTrait + TransactionTrait>(
         .map(|(id, path)| (path, id))
         .collect();
     let products = parse_csv(bytes, &by_path)?;
+    let limit = product_limit(db, hot, tenant).await?;
     let txn = db.begin().await?;
-    check_plan_limit(&txn, hot, tenant, products.len() as u64).await?;
     let mut report = ImportReport {
         imported_products: 0,
         imported_skus: 0,
@@ -287,6 +289,7 @@ pub async fn import_products_csv<C: ConnectionTrait + TransactionTrait>(
         .await?;
         report.product_ids.push(id);
     }
+    ensure_within_plan(&txn, tenant, limit).await?;
     txn.commit().await?;
     report.imported_products = report.product_ids.len();
     hot.bump(tenant).await;

@@ -105,20 +105,30 @@ async fn load_product(
     Ok(product_from_rows(row, skus))
 }
 
-/// Refuses a new product once the shop's plan limit is reached.
-pub(crate) async fn check_plan_limit<C: ConnectionTrait>(
+/// The most products the shop's plan allows (read from the tenant context, cached).
+pub(crate) async fn product_limit<C: ConnectionTrait>(
     db: &C,
     hot: &CatalogCache,
     tenant: TenantId,
-    adding: u64,
+) -> Result<i32, CatalogError> {
+    Ok(tenant::tenant_context(db, hot.cache(), tenant)
+        .await?
+        .plan
+        .max_products)
+}
+
+/// Called inside the writing transaction after the inserts, so the transaction writes first
+/// (SQLite then waits for other writers instead of failing to upgrade a read): refuses, and so
+/// rolls back, when the shop now has more products than its plan allows. Concurrent creations on
+/// PostgreSQL may overshoot by the number of racing requests.
+pub(crate) async fn ensure_within_plan<C: ConnectionTrait>(
+    db: &C,
+    tenant: TenantId,
+    limit: i32,
 ) -> Result<(), CatalogError> {
-    let plan = tenant::tenant_context(db, hot.cache(), tenant).await?.plan;
     let existing = scoped(tenant).products().count(db).await?;
-    let limit = u64::try_from(plan.max_products).unwrap_or(0);
-    if existing + adding > limit {
-        return Err(CatalogError::PlanLimitReached {
-            limit: plan.max_products,
-        });
+    if existing > u64::try_from(limit).unwrap_or(0) {
+        return Err(CatalogError::PlanLimitReached { limit });
     }
     Ok(())
 }
@@ -213,8 +223,8 @@ pub async fn create_product<C: ConnectionTrait + TransactionTrait>(
     let tenant = principal.tenant_id;
     let parsed = parse::product(input)?;
     category_row(db, tenant, input.category_id).await?;
+    let limit = product_limit(db, hot, tenant).await?;
     let txn = db.begin().await?;
-    check_plan_limit(&txn, hot, tenant, 1).await?;
     let id = insert_product(
         &txn,
         tenant,
@@ -223,6 +233,7 @@ pub async fn create_product<C: ConnectionTrait + TransactionTrait>(
         parsed,
     )
     .await?;
+    ensure_within_plan(&txn, tenant, limit).await?;
     txn.commit().await?;
     hot.bump(tenant).await;
     tracing::info!(tenant.id = %tenant, product.id = %id, "product created");
