@@ -1,5 +1,5 @@
 //! The hot catalog cache: shop product details, list pages and the category tree, per tenant,
-//! under versioned keys.
+//! stamped with the tenant's catalog version.
 //!
 //! Coherence: the tenant has a catalog version, a fresh UUIDv7 written by [`CatalogCache::bump`]
 //! after each catalog write commits (and before the write responds). Every entry is stamped with
