@@ -74,6 +74,16 @@ async fn a_product_goes_on_sale_in_its_own_shop_only_and_leaves_when_shelved(app
         "exact stock is not shown by default"
     );
     assert_eq!(detail["stock_status"], json!("in_stock"));
+    // The merchant may show the exact count.
+    app.patch(
+        &format!("/api/v1/admin/catalog/products/{id}"),
+        a.token(),
+        json!({"show_exact_stock": true}),
+    )
+    .await
+    .expect(200);
+    let detail = app.shop_get(&detail_path, &a.appid).await.expect(200);
+    assert_eq!(detail["skus"][0]["stock"], json!(10));
 
     let tree = app
         .shop_get("/api/v1/shop/catalog/categories", &a.appid)
