@@ -353,6 +353,21 @@ async fn stock_changes_are_recorded_and_never_go_below_zero(app: TestApp) {
     )
     .await
     .expect_error(409, "catalog.insufficient_stock");
+    // The stock has a ceiling too: 10,000,000 fits, one more does not.
+    app.post(
+        &path,
+        shop.token(),
+        json!({"delta": 10_000_000, "reason": "restock"}),
+    )
+    .await
+    .expect(201);
+    app.post(
+        &path,
+        shop.token(),
+        json!({"delta": 1, "reason": "restock"}),
+    )
+    .await
+    .expect_error(422, "catalog.invalid_input");
     app.post(&path, shop.token(), json!({"delta": 5, "reason": "stolen"}))
         .await
         .expect_error(422, "catalog.invalid_input");

@@ -87,6 +87,12 @@ pub async fn adjust_stock(
         .await?;
     let Some(row) = updated.into_iter().next() else {
         let current = sku_row(db, tenant, change.sku_id).await?;
+        if change.delta > 0 {
+            return Err(CatalogError::invalid(
+                "delta",
+                format!("would take the stock above {MAX_STOCK}"),
+            ));
+        }
         return Err(CatalogError::InsufficientStock {
             available: current.stock,
             requested: -change.delta,
