@@ -19,12 +19,10 @@ pub use service::media::{
     ImageKind, LocalDiskStore, MediaStore, StoreFuture, UploadedImage, media_key,
     upload_product_image,
 };
-pub use service::products::{
-    create_product, get_product, list_products, set_product_status, set_products_status,
-    update_product,
-};
+pub use service::products::{create_product, get_product, list_products, update_product};
 pub use service::shop::{shop_category_tree, shop_product_detail, shop_product_list};
 pub use service::skus::update_sku;
+pub use service::status::{set_product_status, set_products_status};
 pub use service::stock::{
     MERCHANT_REASONS, StockChange, adjust_stock, list_low_stock, list_low_stock_alerts,
     list_stock_adjustments, record_stock_adjustment,

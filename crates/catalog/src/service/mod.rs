@@ -7,6 +7,7 @@ pub mod media;
 pub mod products;
 pub mod shop;
 pub mod skus;
+pub mod status;
 pub mod stock;
 
 use chrono::{DateTime, Utc};
