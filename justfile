@@ -21,6 +21,7 @@ lint:
 # The WeChat sandbox, standalone.
 sim:
     cargo run --release -- sim
+    ! cargo tree -p catalog -e normal -i actix-web >/dev/null 2>&1
 
 fmt:
     cargo fmt --all
@@ -32,3 +33,8 @@ migrate:
 # What CI runs.
 ci:
     bash .ci/run
+
+# The benchmark harness (release build): `just bench catalog`. Starts the real server itself,
+# on SQLite + in-process cache and, when they answer, PostgreSQL + Redis; writes target/bench/*.json.
+bench suite="catalog" *args="":
+    cargo run --release -p bench -- {{suite}} {{args}}

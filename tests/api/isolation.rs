@@ -21,7 +21,8 @@ enum Expect {
 
 struct Route {
     method: Method,
-    /// `{b_staff}` and `{b_key}` are replaced by B's ids.
+    /// `{b_staff}`, `{b_key}`, `{b_category}`, `{b_product}` and `{b_sku}` are replaced by B's ids
+    /// (in the body too).
     path: &'static str,
     body: fn() -> Option<Value>,
     expect: Expect,
@@ -141,7 +142,128 @@ const ADMIN_ROUTES: &[Route] = &[
         },
         expect: Expect::OwnDataOnly,
     },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/admin/catalog/categories",
+        body: none,
+        expect: Expect::OwnDataOnly,
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/admin/catalog/categories",
+        body: || Some(json!({"name": "intruder", "parent_id": null})),
+        expect: Expect::OwnDataOnly,
+    },
+    Route {
+        method: Method::PATCH,
+        path: "/api/v1/admin/catalog/categories/{b_category}",
+        body: || Some(json!({"name": "hacked", "visible": false})),
+        expect: Expect::Refused,
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/admin/catalog/products",
+        body: none,
+        expect: Expect::OwnDataOnly,
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/admin/catalog/products",
+        body: || {
+            Some(
+                json!({"category_id": B_CATEGORY_PLACEHOLDER, "title": "intruder", "skus": [{"price": 1}]}),
+            )
+        },
+        expect: Expect::Refused,
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/admin/catalog/products/{b_product}",
+        body: none,
+        expect: Expect::Refused,
+    },
+    Route {
+        method: Method::PATCH,
+        path: "/api/v1/admin/catalog/products/{b_product}",
+        body: || Some(json!({"title": "hacked"})),
+        expect: Expect::Refused,
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/admin/catalog/products/{b_product}/status",
+        body: || Some(json!({"status": "off_shelf"})),
+        expect: Expect::Refused,
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/admin/catalog/products/batch-status",
+        body: || Some(json!({"product_ids": [B_PRODUCT_PLACEHOLDER], "status": "off_shelf"})),
+        expect: Expect::Refused,
+    },
+    Route {
+        method: Method::PATCH,
+        path: "/api/v1/admin/catalog/skus/{b_sku}",
+        body: || Some(json!({"price": 1})),
+        expect: Expect::Refused,
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/admin/catalog/skus/{b_sku}/stock-adjustments",
+        body: none,
+        expect: Expect::Refused,
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/admin/catalog/skus/{b_sku}/stock-adjustments",
+        body: || Some(json!({"delta": -5, "reason": "damage"})),
+        expect: Expect::Refused,
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/admin/catalog/low-stock",
+        body: none,
+        expect: Expect::OwnDataOnly,
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/admin/catalog/low-stock-alerts",
+        body: none,
+        expect: Expect::OwnDataOnly,
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/admin/catalog/import",
+        body: || {
+            Some(json!(
+                "product_ref,category,title,price\nx,B 类目,intruder,100\n"
+            ))
+        },
+        expect: Expect::OwnDataOnly,
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/admin/catalog/export",
+        body: none,
+        expect: Expect::OwnDataOnly,
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/admin/catalog/media",
+        body: || Some(json!("GIF89a")),
+        expect: Expect::OwnDataOnly,
+    },
 ];
+
+/// Bodies name B's ids through these placeholders, replaced before sending.
+const B_CATEGORY_PLACEHOLDER: &str = "{b_category}";
+const B_PRODUCT_PLACEHOLDER: &str = "{b_product}";
+
+/// Replaces every placeholder with B's ids.
+fn with_b_ids(text: &str, ids: &[(&str, &str)]) -> String {
+    ids.iter().fold(text.to_owned(), |text, (placeholder, id)| {
+        text.replace(placeholder, id)
+    })
+}
 
 /// Routes that need no credential, so have nothing to isolate.
 const PUBLIC_ADMIN_ROUTES: &[&str] = &["/api/v1/admin/auth/login"];
@@ -157,6 +279,9 @@ async fn snapshot(app: &TestApp, b: &Shop) -> Value {
         "/api/v1/admin/shop",
         "/api/v1/admin/wechat",
         "/api/v1/admin/certification",
+        "/api/v1/admin/catalog/categories",
+        "/api/v1/admin/catalog/products",
+        "/api/v1/admin/catalog/low-stock",
     ] {
         let reply = app.get(path, &b.owner_token).await;
         let mut body = reply.body;
@@ -195,10 +320,17 @@ async fn no_admin_route_lets_one_shop_touch_another(app: TestApp) {
     let tabled: BTreeSet<String> = ADMIN_ROUTES
         .iter()
         .map(|route| {
-            let path = route
-                .path
-                .replace("{b_staff}", "{id}")
-                .replace("{b_key}", "{id}");
+            let path = [
+                "{b_staff}",
+                "{b_key}",
+                "{b_category}",
+                "{b_product}",
+                "{b_sku}",
+            ]
+            .iter()
+            .fold(route.path.to_owned(), |path, placeholder| {
+                path.replace(placeholder, "{id}")
+            });
             format!("{} {path}", route.method)
         })
         .collect();
@@ -250,7 +382,43 @@ async fn no_admin_route_lets_one_shop_touch_another(app: TestApp) {
         .await
         .expect(201)["secret"],
     );
+    let b_category = text(
+        &app.post(
+            "/api/v1/admin/catalog/categories",
+            &b.owner_token,
+            json!({"name": "B 类目"}),
+        )
+        .await
+        .expect(201)["id"],
+    );
+    let b_product_body = app
+        .post(
+            "/api/v1/admin/catalog/products",
+            &b.owner_token,
+            json!({"category_id": b_category, "title": "B 商品", "skus": [{"price": 990, "stock": 3, "low_stock_threshold": 5}]}),
+        )
+        .await
+        .expect(201);
+    let b_product = text(&b_product_body["id"]);
+    let b_sku = text(&b_product_body["skus"][0]["id"]);
+    app.post(
+        &format!("/api/v1/admin/catalog/products/{b_product}/status"),
+        &b.owner_token,
+        json!({"status": "on_sale"}),
+    )
+    .await
+    .expect(200);
+    let b_ids = [
+        ("{b_staff}", b_staff.as_str()),
+        ("{b_key}", b_key.as_str()),
+        ("{b_category}", b_category.as_str()),
+        ("{b_product}", b_product.as_str()),
+        ("{b_sku}", b_sku.as_str()),
+    ];
     let b_markers = [
+        b_category.clone(),
+        b_product.clone(),
+        b_sku.clone(),
         b.tenant_id.clone(),
         b.code.clone(),
         b_appid.clone(),
@@ -262,18 +430,11 @@ async fn no_admin_route_lets_one_shop_touch_another(app: TestApp) {
     let before = snapshot(&app, &b).await;
     for credential in [&a.owner_token, &a_key] {
         for route in ADMIN_ROUTES {
-            let path = route
-                .path
-                .replace("{b_staff}", &b_staff)
-                .replace("{b_key}", &b_key);
+            let path = with_b_ids(route.path, &b_ids);
+            let body = (route.body)()
+                .and_then(|body| serde_json::from_str(&with_b_ids(&body.to_string(), &b_ids)).ok());
             let reply = app
-                .request(
-                    route.method.clone(),
-                    &path,
-                    Some(credential),
-                    (route.body)(),
-                    &[],
-                )
+                .request(route.method.clone(), &path, Some(credential), body, &[])
                 .await;
             let status = reply.status.as_u16();
             match route.expect {

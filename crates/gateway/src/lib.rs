@@ -16,7 +16,8 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::dev::{Server, ServerHandle};
+use actix_web::dev::Server;
+pub use actix_web::dev::ServerHandle;
 use actix_web::http::StatusCode;
 use actix_web::middleware::from_fn;
 use actix_web::{App, HttpServer, web};
@@ -52,9 +53,14 @@ impl Application {
         let listener = TcpListener::bind(settings.listen_address()?)
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
         let port = listener.local_addr()?.port();
+        let catalog_cache = catalog::CatalogCache::new(cache.clone());
         let state = web::Data::new(AppState {
             db,
             cache,
+            catalog_cache,
+            media: Arc::new(catalog::LocalDiskStore::new(
+                settings.security.data_dir.join("media"),
+            )),
             secrets,
             login_policy: settings.login_policy(),
             metrics: Metrics::new()?,

@@ -55,7 +55,12 @@ impl Metrics {
     }
 
     /// The whole exposition: registered metrics plus the pool and cache figures read now.
-    pub fn render(&self, db: &DatabaseConnection, cache: &infra::Cache) -> String {
+    pub fn render(
+        &self,
+        db: &DatabaseConnection,
+        cache: &infra::Cache,
+        catalog_cache: &catalog::CatalogCache,
+    ) -> String {
         let mut buffer = Vec::new();
         let encoded = TextEncoder::new().encode(&self.registry.gather(), &mut buffer);
         let mut text = if encoded.is_ok() {
@@ -93,8 +98,26 @@ impl Metrics {
                 value.load(Ordering::Relaxed)
             ));
         }
+        text.push_str(&catalog_cache_figures(catalog_cache));
         text
     }
+}
+
+/// Hits and misses of the hot catalog cache per cached view (the routes that read it).
+fn catalog_cache_figures(catalog_cache: &catalog::CatalogCache) -> String {
+    let name = "kaidian_catalog_cache_reads_total";
+    let mut text = format!(
+        "# HELP {name} Hot catalog cache reads by view and result\n# TYPE {name} counter\n"
+    );
+    for counts in catalog_cache.counts() {
+        let view = counts.view.as_str();
+        for (result, value) in [("hit", counts.hits), ("miss", counts.misses)] {
+            text.push_str(&format!(
+                "{name}{{view=\"{view}\",result=\"{result}\"}} {value}\n"
+            ));
+        }
+    }
+    text
 }
 
 fn pool_figures(db: &DatabaseConnection) -> (u32, usize) {

@@ -18,6 +18,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub redis: RedisSettings,
     pub cache: CacheSettings,
+    pub media: MediaSettings,
     pub security: SecuritySettings,
     pub log: LogSettings,
     pub bootstrap: BootstrapSettings,
@@ -74,6 +75,15 @@ pub struct RedisSettings {
 #[serde(deny_unknown_fields)]
 pub struct CacheSettings {
     pub memory_capacity: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MediaSettings {
+    /// Largest accepted product image, in bytes.
+    pub max_image_bytes: usize,
+    /// CSV imports up to this many bytes.
+    pub max_import_bytes: usize,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -145,6 +155,11 @@ impl Settings {
                 "server.listen = {:?} is not an address like 127.0.0.1:8080",
                 self.server.listen
             ));
+        }
+        if self.media.max_image_bytes < 1024 || self.media.max_import_bytes < 1024 {
+            problems.push(
+                "media.max_image_bytes and media.max_import_bytes must be at least 1024".to_owned(),
+            );
         }
         if self.server.body_limit_bytes < 1024 {
             problems.push("server.body_limit_bytes must be at least 1024".to_owned());

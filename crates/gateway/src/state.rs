@@ -9,7 +9,11 @@ use crate::settings::Settings;
 pub struct AppState {
     pub db: DatabaseConnection,
     pub cache: infra::Cache,
+    /// The hot catalog cache (versioned keys, single-flight rebuilds) over `cache`.
+    pub catalog_cache: catalog::CatalogCache,
     pub secrets: infra::SecretBox,
+    /// Where uploaded product images are kept (local disk under the data dir).
+    pub media: Arc<dyn catalog::MediaStore>,
     pub login_policy: tenant::LoginPolicy,
     pub metrics: Metrics,
     pub settings: Arc<Settings>,

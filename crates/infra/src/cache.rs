@@ -14,6 +14,7 @@ use kernel::TenantId;
 use moka::Expiry;
 use moka::sync::Cache as MemoryStore;
 use redis::AsyncCommands;
+use redis::aio::MultiplexedConnection;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -82,6 +83,8 @@ enum Backend {
 
 struct Inner {
     backend: Backend,
+    /// Redis only: one multiplexed connection shared by every caller (see `shared_connection`).
+    shared: std::sync::Mutex<Option<MultiplexedConnection>>,
     namespace: String,
     timeout: Duration,
     stats: CacheStats,
@@ -138,6 +141,7 @@ impl Cache {
         Self {
             inner: Arc::new(Inner {
                 backend,
+                shared: std::sync::Mutex::new(None),
                 namespace: namespace.to_owned(),
                 timeout,
                 stats: CacheStats::default(),
@@ -171,6 +175,24 @@ impl Cache {
 
     pub async fn get_json<T: DeserializeOwned>(&self, key: &CacheKey) -> Option<T> {
         let raw = self.get_raw(key).await;
+        self.parse_counted(raw)
+    }
+
+    /// Two keys in one round trip (Redis `MGET`; both should share a tenant's hash tag), each
+    /// counted as a hit or a miss like [`Cache::get_json`].
+    pub async fn get_json_pair<A: DeserializeOwned, B: DeserializeOwned>(
+        &self,
+        first: &CacheKey,
+        second: &CacheKey,
+    ) -> (Option<A>, Option<B>) {
+        let (first_raw, second_raw) = self.get_raw_pair(first, second).await;
+        (
+            self.parse_counted(first_raw),
+            self.parse_counted(second_raw),
+        )
+    }
+
+    fn parse_counted<T: DeserializeOwned>(&self, raw: Option<String>) -> Option<T> {
         let stats = &self.inner.stats;
         match raw.and_then(|text| serde_json::from_str(&text).ok()) {
             Some(value) => {
@@ -180,6 +202,34 @@ impl Cache {
             None => {
                 stats.misses.fetch_add(1, Ordering::Relaxed);
                 None
+            }
+        }
+    }
+
+    async fn get_raw_pair(
+        &self,
+        first: &CacheKey,
+        second: &CacheKey,
+    ) -> (Option<String>, Option<String>) {
+        let keys = [self.full_key(first), self.full_key(second)];
+        match &self.inner.backend {
+            Backend::Memory(store) => (
+                store.get(&keys[0]).map(|entry| entry.value.to_string()),
+                store.get(&keys[1]).map(|entry| entry.value.to_string()),
+            ),
+            Backend::Redis(pool) => {
+                let outcome = self
+                    .bounded(async {
+                        let mut connection = self.shared_connection(pool).await?;
+                        redis::cmd("MGET")
+                            .arg(&keys[..])
+                            .query_async::<(Option<String>, Option<String>)>(&mut connection)
+                            .await
+                            .map_err(|e| e.to_string())
+                    })
+                    .await;
+                self.note_failure("mget", &keys[0], outcome)
+                    .unwrap_or((None, None))
             }
         }
     }
@@ -201,7 +251,7 @@ impl Cache {
                 let seconds = ttl.as_secs().max(1);
                 let outcome = self
                     .bounded(async {
-                        let mut connection = pool.get().await.map_err(|e| e.to_string())?;
+                        let mut connection = self.shared_connection(pool).await?;
                         connection
                             .set_ex::<_, _, ()>(&full_key, text, seconds)
                             .await
@@ -221,7 +271,7 @@ impl Cache {
             Backend::Redis(pool) => {
                 let outcome = self
                     .bounded(async {
-                        let mut connection = pool.get().await.map_err(|e| e.to_string())?;
+                        let mut connection = self.shared_connection(pool).await?;
                         connection
                             .del::<_, ()>(&full_key)
                             .await
@@ -239,14 +289,15 @@ impl Cache {
             Backend::Memory(_) => Ok(()),
             Backend::Redis(pool) => self
                 .bounded(async {
-                    let mut connection = pool.get().await.map_err(|e| e.to_string())?;
+                    let mut connection = self.shared_connection(pool).await?;
                     redis::cmd("PING")
-                        .query_async::<String>(&mut *connection)
+                        .query_async::<String>(&mut connection)
                         .await
                         .map(|_| ())
                         .map_err(|e| e.to_string())
                 })
                 .await
+                .inspect_err(|_| self.forget_shared_connection())
                 .map_err(|failure| match failure {
                     Failure::Timeout => CacheError::Timeout(self.inner.timeout),
                     Failure::Error(reason) => CacheError::Unreachable(reason),
@@ -261,7 +312,7 @@ impl Cache {
             Backend::Redis(pool) => {
                 let outcome = self
                     .bounded(async {
-                        let mut connection = pool.get().await.map_err(|e| e.to_string())?;
+                        let mut connection = self.shared_connection(pool).await?;
                         connection
                             .get::<_, Option<String>>(&full_key)
                             .await
@@ -271,6 +322,31 @@ impl Cache {
                 self.note_failure("get", &full_key, outcome).flatten()
             }
         }
+    }
+
+    /// A clone of the shared multiplexed connection (commands from all callers are pipelined on
+    /// it), taken from the pool once and replaced after any failure. Taking a pooled connection
+    /// per command would cost an extra round trip each time: deadpool-redis pings a connection
+    /// whenever it is checked out.
+    async fn shared_connection(&self, pool: &Pool) -> Result<MultiplexedConnection, String> {
+        if let Some(connection) = self.lock_shared().clone() {
+            return Ok(connection);
+        }
+        let pooled = pool.get().await.map_err(|e| e.to_string())?;
+        let connection = deadpool_redis::Connection::take(pooled);
+        *self.lock_shared() = Some(connection.clone());
+        Ok(connection)
+    }
+
+    fn forget_shared_connection(&self) {
+        *self.lock_shared() = None;
+    }
+
+    fn lock_shared(&self) -> std::sync::MutexGuard<'_, Option<MultiplexedConnection>> {
+        self.inner
+            .shared
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 
     async fn bounded<T>(
@@ -293,6 +369,7 @@ impl Cache {
         match outcome {
             Ok(value) => Some(value),
             Err(failure) => {
+                self.forget_shared_connection();
                 self.inner.stats.errors.fetch_add(1, Ordering::Relaxed);
                 let reason = match failure {
                     Failure::Timeout => format!("timed out after {:?}", self.inner.timeout),
@@ -338,6 +415,17 @@ mod tests {
         assert_eq!(cache.get_json::<i32>(&key).await, None);
         assert_eq!(cache.stats().hits.load(Ordering::Relaxed), 1);
         assert_eq!(cache.stats().misses.load(Ordering::Relaxed), 2);
+    }
+
+    #[tokio::test]
+    async fn a_pair_of_keys_is_read_at_once_and_each_counted() {
+        let cache = Cache::memory("kd", 10);
+        let (first, second) = (CacheKey::platform(&["a"]), CacheKey::platform(&["b"]));
+        cache.set_json(&first, &"v1", Duration::from_secs(60)).await;
+        let (a, b) = cache.get_json_pair::<String, i32>(&first, &second).await;
+        assert_eq!((a.as_deref(), b), (Some("v1"), None));
+        assert_eq!(cache.stats().hits.load(Ordering::Relaxed), 1);
+        assert_eq!(cache.stats().misses.load(Ordering::Relaxed), 1);
     }
 
     #[tokio::test]

@@ -62,7 +62,11 @@ async fn readyz(state: web::Data<AppState>) -> HttpResponse {
 async fn metrics(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4")
-        .body(state.metrics.render(&state.db, &state.cache))
+        .body(
+            state
+                .metrics
+                .render(&state.db, &state.cache, &state.catalog_cache),
+        )
 }
 
 /// This API's OpenAPI 3 document, generated from the code.

@@ -5,11 +5,13 @@ use actix_web::web;
 pub mod admin;
 pub mod dto;
 pub mod health;
+pub mod media;
 pub mod platform;
 pub mod shop;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(health::configure)
+        .configure(media::configure)
         .service(web::scope("/api/v1/platform").configure(platform::configure))
         .service(web::scope("/api/v1/admin").configure(admin::configure))
         .service(web::scope("/api/v1/shop").configure(shop::configure));

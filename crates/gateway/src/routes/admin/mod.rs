@@ -4,6 +4,7 @@ use actix_web::web;
 
 pub mod api_keys;
 pub mod auth;
+pub mod catalog;
 pub mod certification;
 pub mod shop;
 pub mod staff;
@@ -15,5 +16,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(staff::configure)
         .configure(api_keys::configure)
         .configure(certification::configure)
-        .configure(wechat::configure);
+        .configure(wechat::configure)
+        .configure(catalog::configure);
 }
