@@ -5,6 +5,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20261126_000001_platform_tables;
 mod m20261126_000002_tenant_tables;
 mod m20261126_000200_customers;
+mod m20261126_000300_payments;
 
 pub struct Migrator;
 
@@ -15,6 +16,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000001_platform_tables::Migration),
             Box::new(m20261126_000002_tenant_tables::Migration),
             Box::new(m20261126_000200_customers::Migration),
+            Box::new(m20261126_000300_payments::Migration),
         ]
     }
 }
