@@ -134,6 +134,18 @@ const ADMIN_ROUTES: &[Route] = &[
         expect: Expect::OwnDataOnly,
     },
     Route {
+        method: Method::GET,
+        path: "/api/v1/admin/payments/ledger?date=2026-11-26",
+        body: none,
+        expect: Expect::OwnDataOnly,
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/admin/payments/statements/{date}",
+        body: none,
+        expect: Expect::OwnDataOnly,
+    },
+    Route {
         method: Method::PUT,
         path: "/api/v1/admin/me/password",
         body: || {
@@ -199,6 +211,7 @@ async fn no_admin_route_lets_one_shop_touch_another(app: TestApp) {
                 .path
                 .replace("{b_staff}", "{id}")
                 .replace("{b_key}", "{id}");
+            let path = path.split('?').next().unwrap_or_default();
             format!("{} {path}", route.method)
         })
         .collect();
@@ -265,7 +278,8 @@ async fn no_admin_route_lets_one_shop_touch_another(app: TestApp) {
             let path = route
                 .path
                 .replace("{b_staff}", &b_staff)
-                .replace("{b_key}", &b_key);
+                .replace("{b_key}", &b_key)
+                .replace("{date}", "2026-11-26");
             let reply = app
                 .request(
                     route.method.clone(),

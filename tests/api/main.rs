@@ -8,4 +8,5 @@ mod bad_input;
 mod customers;
 mod foundation;
 mod isolation;
+mod payments;
 mod sandbox;

@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{admin, health, platform, shop};
+use crate::routes::{admin, health, pay, platform, shop};
 
 struct BearerAuth;
 
@@ -36,12 +36,15 @@ impl Modify for BearerAuth {
         admin::api_keys::list_api_keys, admin::api_keys::create_api_key, admin::api_keys::revoke_api_key,
         admin::certification::get_certification, admin::certification::submit_certification,
         admin::wechat::get_wechat, admin::wechat::bind_app, admin::wechat::set_pay_config,
+        admin::payments::get_ledger, admin::payments::get_statement,
         shop::info::get_shop_info, shop::auth::log_in_customer, shop::me::get_me, shop::me::bind_phone,
+        pay::notify::receive_pay_notification,
     ),
     tags(
         (name = "platform", description = "Platform operators: tenants, plans, certification decisions"),
-        (name = "admin", description = "Merchants: staff, API keys, certification, WeChat binding"),
+        (name = "admin", description = "Merchants: staff, API keys, certification, WeChat binding, ledger and statements"),
         (name = "shop", description = "The mini-program surface, routed by appid"),
+        (name = "pay", description = "Called by WeChat Pay: payment and refund notifications"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

@@ -77,6 +77,8 @@ pub enum Permission {
     ViewOrders,
     ManageOrders,
     HandleAfterSales,
+    /// The ledger and settlement statements: owner and admin only, never API keys.
+    ViewFinance,
 }
 
 impl Permission {
@@ -92,6 +94,7 @@ impl Permission {
             Permission::ViewOrders => "view orders",
             Permission::ManageOrders => "change orders",
             Permission::HandleAfterSales => "handle after-sales",
+            Permission::ViewFinance => "view the ledger and statements",
         }
     }
 }

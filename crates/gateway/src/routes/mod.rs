@@ -5,6 +5,7 @@ use actix_web::web;
 pub mod admin;
 pub mod dto;
 pub mod health;
+pub mod pay;
 pub mod platform;
 pub mod shop;
 
@@ -12,5 +13,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(health::configure)
         .service(web::scope("/api/v1/platform").configure(platform::configure))
         .service(web::scope("/api/v1/admin").configure(admin::configure))
-        .service(web::scope("/api/v1/shop").configure(shop::configure));
+        .service(web::scope("/api/v1/shop").configure(shop::configure))
+        .service(web::scope("/api/v1/pay").configure(pay::configure));
 }

@@ -5,6 +5,7 @@ use actix_web::web;
 pub mod api_keys;
 pub mod auth;
 pub mod certification;
+pub mod payments;
 pub mod shop;
 pub mod staff;
 pub mod wechat;
@@ -15,5 +16,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(staff::configure)
         .configure(api_keys::configure)
         .configure(certification::configure)
-        .configure(wechat::configure);
+        .configure(wechat::configure)
+        .configure(payments::configure);
 }
