@@ -660,10 +660,11 @@ async fn forged_and_mismatched_notifications_are_refused_and_change_nothing(app:
     assert!(app.state.payments.built_count() >= 2);
 }
 
-#[derive(Clone)]
 struct Upstream {
     base: String,
     http: reqwest::Client,
+    /// The `Wechatpay-Serial` header of each forwarded request.
+    serials: Mutex<Vec<String>>,
 }
 
 /// Forwards to the sandbox and tampers with the answer: one byte more in a body, another nonce
@@ -678,6 +679,15 @@ async fn tampering_proxy(
         .http
         .request(method, format!("{}{}", upstream.base, req.uri()))
         .body(body.to_vec());
+    if let Ok(mut serials) = upstream.serials.lock() {
+        serials.push(
+            req.headers()
+                .get("wechatpay-serial")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or_default()
+                .to_owned(),
+        );
+    }
     for (name, value) in req.headers() {
         if name.as_str() != "host" && name.as_str() != "content-length" {
             forward = forward.header(name.as_str(), value.to_str().unwrap_or_default());
@@ -717,11 +727,13 @@ async fn tampering_proxy(
     out.body(body)
 }
 
-fn serve_tampering_proxy(sandbox_url: &str) -> String {
+fn serve_tampering_proxy(sandbox_url: &str) -> (String, web::Data<Upstream>) {
     let upstream = web::Data::new(Upstream {
         base: sandbox_url.to_owned(),
         http: reqwest::Client::new(),
+        serials: Mutex::new(Vec::new()),
     });
+    let seen = upstream.clone();
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|err| panic!("{err}"));
     let url = format!(
         "http://{}",
@@ -741,7 +753,7 @@ fn serve_tampering_proxy(sandbox_url: &str) -> String {
     .unwrap_or_else(|err| panic!("{err}"))
     .run();
     tokio::spawn(server);
-    url
+    (url, seen)
 }
 
 async fn every_answer_is_verified_and_a_tampered_answer_is_refused(app: TestApp) {
@@ -798,7 +810,7 @@ async fn every_answer_is_verified_and_a_tampered_answer_is_refused(app: TestApp)
     );
 
     // Through a proxy that tampers with WeChat's answers: each one is refused.
-    let proxy = serve_tampering_proxy(&app.sandbox_url);
+    let (proxy, upstream) = serve_tampering_proxy(&app.sandbox_url);
     let tampered = pay_shop(&app, &operator, Some(&proxy)).await;
     let out_trade_no = new_trade_no();
     let prepay = payment::prepare_jsapi_payment(
@@ -857,6 +869,17 @@ async fn every_answer_is_verified_and_a_tampered_answer_is_refused(app: TestApp)
         .close(&out_trade_no)
         .await
         .unwrap_or_else(|err| panic!("{err}"));
+    // Every request named the WeChat Pay public key it expects the answer to be signed with.
+    let serials = upstream
+        .serials
+        .lock()
+        .map(|s| s.clone())
+        .unwrap_or_default();
+    assert_eq!(serials.len(), 3, "{serials:?}");
+    assert!(
+        serials.iter().all(|serial| *serial == tampered.key_id),
+        "{serials:?}"
+    );
 }
 
 fn secrets_with_key(private_key_pem: String) -> tenant::PaySecrets {

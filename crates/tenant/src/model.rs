@@ -473,3 +473,17 @@ impl std::fmt::Debug for PaySecrets {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_owners_and_admins_see_the_money() {
+        assert!(Role::Owner.allows(Permission::ViewFinance));
+        assert!(Role::Admin.allows(Permission::ViewFinance));
+        assert!(!Role::Operator.allows(Permission::ViewFinance));
+        assert!(!Role::Service.allows(Permission::ViewFinance));
+        assert!(ApiScope::ALL.iter().all(|scope| !scope.allows(Permission::ViewFinance)));
+    }
+}
