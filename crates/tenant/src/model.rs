@@ -484,6 +484,10 @@ mod tests {
         assert!(Role::Admin.allows(Permission::ViewFinance));
         assert!(!Role::Operator.allows(Permission::ViewFinance));
         assert!(!Role::Service.allows(Permission::ViewFinance));
-        assert!(ApiScope::ALL.iter().all(|scope| !scope.allows(Permission::ViewFinance)));
+        assert!(
+            ApiScope::ALL
+                .iter()
+                .all(|scope| !scope.allows(Permission::ViewFinance))
+        );
     }
 }
