@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 use actix_web::{App, HttpRequest, HttpResponse, HttpServer, web};
 use kernel::TenantId;
 use payment::{NotificationHeaders, NotificationOutcome, PaymentState};
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 
 use super::{
@@ -296,6 +297,24 @@ async fn forged_and_mismatched_notifications_are_refused_and_change_nothing(app:
     assert_eq!(got, 400);
     let (got, _) = replay(&app, "not-a-tenant", &genuine, &genuine.1, &[]).await;
     assert_eq!(got, 404);
+    // A genuine notification whose amount is not the one we prepared (as if our order said 9.99).
+    let set_amount = |fen: i64| {
+        // out_trade_no is unique to this test (tenant ids are stored differently per backend).
+        format!("UPDATE payments SET amount_fen = {fen} WHERE out_trade_no = '{out_trade_no}'")
+    };
+    app.db
+        .execute_unprepared(&set_amount(999))
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    let (got, answer) = replay(&app, a_id, &genuine, &genuine.1, &[]).await;
+    assert_eq!(
+        (got, text(&answer["message"])),
+        (400, "amount_mismatch".to_owned())
+    );
+    app.db
+        .execute_unprepared(&set_amount(1_000))
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
 
     // Nothing changed.
     let pending = payment::get_payment(&app.db, a.tenant, &out_trade_no)
