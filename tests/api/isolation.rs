@@ -147,6 +147,12 @@ const ADMIN_ROUTES: &[Route] = &[
     },
     Route {
         method: Method::PUT,
+        path: "/api/v1/admin/payments/fee-rate",
+        body: || Some(json!({"fee_rate_ppm": 99_999})),
+        expect: Expect::OwnDataOnly,
+    },
+    Route {
+        method: Method::PUT,
         path: "/api/v1/admin/me/password",
         body: || {
             Some(json!({"current_password": "wrong password", "new_password": "another password"}))

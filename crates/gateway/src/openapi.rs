@@ -36,7 +36,7 @@ impl Modify for BearerAuth {
         admin::api_keys::list_api_keys, admin::api_keys::create_api_key, admin::api_keys::revoke_api_key,
         admin::certification::get_certification, admin::certification::submit_certification,
         admin::wechat::get_wechat, admin::wechat::bind_app, admin::wechat::set_pay_config,
-        admin::payments::get_ledger, admin::payments::get_statement,
+        admin::payments::get_ledger, admin::payments::get_statement, admin::payments::set_fee_rate,
         shop::info::get_shop_info, shop::auth::log_in_customer, shop::me::get_me, shop::me::bind_phone,
         pay::notify::receive_pay_notification,
     ),

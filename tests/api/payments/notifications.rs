@@ -154,6 +154,23 @@ async fn replay(
 async fn concurrent_duplicate_notifications_make_one_transition_and_one_ledger_entry(app: TestApp) {
     let operator = app.operator_token().await;
     let shop = pay_shop(&app, &operator, None).await;
+    // This merchant's contract says 0.38%.
+    let rate = app
+        .put(
+            "/api/v1/admin/payments/fee-rate",
+            &shop.shop.owner_token,
+            json!({"fee_rate_ppm": 3_800}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(rate["fee_rate_ppm"], json!(3_800));
+    app.put(
+        "/api/v1/admin/payments/fee-rate",
+        &shop.shop.owner_token,
+        json!({"fee_rate_ppm": 100_001}),
+    )
+    .await
+    .expect_error(422, "payment.invalid_input");
     let (out_trade_no, delivery) = captured_payment(&app, &shop, 8_888).await;
     let headers = notification_headers(&delivery);
 
@@ -216,7 +233,11 @@ async fn concurrent_duplicate_notifications_make_one_transition_and_one_ledger_e
         .await
         .unwrap_or_else(|err| panic!("{err}"));
     assert_eq!(paid.state, PaymentState::Paid);
-    assert_eq!(paid.fee_fen, Some(53), "0.6% of 88.88 = 0.53328");
+    assert_eq!(
+        paid.fee_fen,
+        Some(34),
+        "0.38% of 88.88 = 0.337744 yuan, 33.7744 fen"
+    );
 }
 
 /// What is forged, the body, the headers replaced, and the expected status and reason.

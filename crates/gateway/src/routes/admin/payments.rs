@@ -1,5 +1,5 @@
 use actix_web::http::header::{ACCEPT, CONTENT_TYPE};
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, put, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use tenant::Permission;
@@ -8,10 +8,13 @@ use uuid::Uuid;
 
 use crate::auth::AdminAuth;
 use crate::error::ApiError;
+use crate::json::JsonBody;
 use crate::state::AppState;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(get_ledger).service(get_statement);
+    cfg.service(get_ledger)
+        .service(get_statement)
+        .service(set_fee_rate);
 }
 
 #[derive(Serialize, ToSchema)]
@@ -178,4 +181,28 @@ async fn get_statement(
             .body(statement.to_csv()));
     }
     Ok(HttpResponse::Ok().json(StatementOut::from(statement)))
+}
+
+#[derive(Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeeRateDto {
+    /// WeChat's fee rate in parts per million (6000 = 0.6%, the default); 0..=100000.
+    pub fee_rate_ppm: i64,
+}
+
+/// Sets the shop's WeChat Pay fee rate (as in its WeChat Pay contract), used for payments recorded
+/// from now on. Owner only, like the rest of the WeChat Pay configuration.
+#[utoipa::path(put, path = "/api/v1/admin/payments/fee-rate", tag = "admin", request_body = FeeRateDto,
+    responses((status = 200, body = FeeRateDto), (status = 403, body = crate::error::ErrorBody),
+    (status = 422, body = crate::error::ErrorBody)), security(("bearer" = [])))]
+#[put("/payments/fee-rate")]
+async fn set_fee_rate(
+    AdminAuth(principal): AdminAuth,
+    state: web::Data<AppState>,
+    JsonBody(input): JsonBody<FeeRateDto>,
+) -> Result<HttpResponse, ApiError> {
+    principal.require(Permission::ManageWechat)?;
+    payment::set_fee_rate(&state.db, principal.tenant_id, input.fee_rate_ppm).await?;
+    let fee_rate_ppm = payment::fee_rate(&state.db, principal.tenant_id).await?;
+    Ok(HttpResponse::Ok().json(FeeRateDto { fee_rate_ppm }))
 }
