@@ -19,5 +19,5 @@ pub use model::*;
 pub use service::ledger::{daily_statement, fee_rate, ledger_of_day, set_fee_rate};
 pub use service::notify::handle_notification;
 pub use service::prepay::{close_payment, get_payment, prepare_jsapi_payment, query_payment};
-pub use service::refund::{get_refund, refund};
+pub use service::refund::{get_refund, query_refund, refund};
 pub use statement::{Statement, StatementTotals};

@@ -5,6 +5,7 @@
 mod client;
 mod flow;
 mod notifications;
+mod recovery;
 mod refunds;
 
 use std::time::{Duration, Instant};

@@ -111,6 +111,11 @@ async fn concurrent_refunds_never_exceed_the_payment_and_duplicate_refund_notifi
             >= 9
     })
     .await;
+    // Asking WeChat again agrees and records nothing more.
+    let queried = payment::query_refund(&app.db, &app.state.payments, shop.tenant, &accepted[0])
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(queried.status, RefundStatus::Succeeded);
     let paid = payment::get_payment(&app.db, shop.tenant, &out_trade_no)
         .await
         .unwrap_or_else(|err| panic!("{err}"));

@@ -140,6 +140,13 @@ impl PayClient {
         Ok(())
     }
 
+    /// `GET /v3/refund/domestic/refunds/{out_refund_no}` (the SDK has no refund query).
+    pub async fn query_refund(&self, out_refund_no: &str) -> Result<RefundAnswer, PaymentError> {
+        let path = format!("/v3/refund/domestic/refunds/{out_refund_no}");
+        let answer = self.call(Method::GET, &path, None).await?;
+        json(&answer.body)
+    }
+
     /// `POST /v3/refund/domestic/refunds`.
     pub async fn refund(
         &self,

@@ -188,3 +188,23 @@ pub async fn get_refund(
         .map(refund_from_row)
         .ok_or(PaymentError::PaymentNotFound)
 }
+
+/// Asks WeChat how a refund stands and records its progress (exactly once, as a notification
+/// would): for refunds left `requested` or `processing` (a lost notification, a timed-out request).
+pub async fn query_refund<C>(
+    db: &C,
+    clients: &PayClients,
+    tenant: TenantId,
+    out_refund_no: &str,
+) -> Result<Refund, PaymentError>
+where
+    C: ConnectionTrait + TransactionTrait,
+{
+    let row = get_refund(db, tenant, out_refund_no).await?;
+    let client = client_for_payments(db, clients, tenant).await?;
+    let answer = client.query_refund(&row.out_refund_no).await?;
+    if let Err(refusal) = record_refund(db, tenant, &answer).await? {
+        tracing::warn!(tenant.id = %tenant, refund.out_refund_no = %out_refund_no, reason = refusal.as_str(), "WeChat's refund state not recorded");
+    }
+    get_refund(db, tenant, out_refund_no).await
+}
