@@ -14,6 +14,8 @@ pub enum PaymentError {
     BadConfig(&'static str),
     #[error("no payment with this out_trade_no")]
     PaymentNotFound,
+    #[error("no refund with this out_refund_no")]
+    RefundNotFound,
     #[error("this out_trade_no was already used with other parameters")]
     ParamsChanged,
     #[error("this payment is already paid")]
@@ -60,6 +62,7 @@ impl ErrorCode for PaymentError {
             Self::NotEnabled(_) => "payment.not_enabled",
             Self::BadConfig(_) => "payment.bad_config",
             Self::PaymentNotFound => "payment.not_found",
+            Self::RefundNotFound => "payment.refund_not_found",
             Self::ParamsChanged => "payment.params_changed",
             Self::AlreadyPaid => "payment.already_paid",
             Self::Closed => "payment.closed",
@@ -79,7 +82,7 @@ impl ErrorCode for PaymentError {
         match self {
             Self::Invalid { .. } => ErrorKind::Validation,
             Self::NotEnabled(_) => ErrorKind::Forbidden,
-            Self::PaymentNotFound => ErrorKind::NotFound,
+            Self::PaymentNotFound | Self::RefundNotFound => ErrorKind::NotFound,
             Self::BadConfig(_)
             | Self::ParamsChanged
             | Self::AlreadyPaid

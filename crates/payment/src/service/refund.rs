@@ -172,7 +172,7 @@ where
         .refund_by_out_refund_no(&request.out_refund_no)
         .one(db)
         .await?
-        .ok_or(PaymentError::PaymentNotFound)
+        .ok_or(PaymentError::RefundNotFound)
 }
 
 /// Our record of a refund.
@@ -186,7 +186,7 @@ pub async fn get_refund(
         .one(db)
         .await?
         .map(refund_from_row)
-        .ok_or(PaymentError::PaymentNotFound)
+        .ok_or(PaymentError::RefundNotFound)
 }
 
 /// Asks WeChat how a refund stands and records its progress (exactly once, as a notification
