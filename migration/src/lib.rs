@@ -6,6 +6,7 @@ mod m20261126_000001_platform_tables;
 mod m20261126_000002_tenant_tables;
 mod m20261126_000100_catalog_tables;
 mod m20261126_000200_customers;
+mod m20261126_000300_payments;
 
 pub struct Migrator;
 
@@ -17,6 +18,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000002_tenant_tables::Migration),
             Box::new(m20261126_000200_customers::Migration),
             Box::new(m20261126_000100_catalog_tables::Migration),
+            Box::new(m20261126_000300_payments::Migration),
         ]
     }
 }

@@ -45,6 +45,8 @@ pub struct TestApp {
     pub config_file: PathBuf,
     /// The in-process WeChat sandbox this app's shops talk to.
     pub sandbox_url: String,
+    /// The running app's shared state (for calling domain crates directly, e.g. `payments`).
+    pub state: actix_web::web::Data<gateway::state::AppState>,
     /// Every response body this app has returned, for tests that scan them for secrets.
     pub bodies: Mutex<Vec<String>>,
     _database: TestDatabase,
@@ -158,7 +160,8 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
         .await
         .unwrap_or_else(|err| panic!("cannot start the app: {err:#}"));
     let address = format!("http://127.0.0.1:{}", application.port());
-    let db = application.state().db.clone();
+    let state = application.state();
+    let db = state.db.clone();
     let sandbox_url = application
         .state()
         .sandbox
@@ -173,6 +176,7 @@ pub async fn spawn_app_with(backend: Backend, adjust: impl FnOnce(&mut Settings)
         db,
         config_file,
         sandbox_url,
+        state,
         bodies: Mutex::new(Vec::new()),
         _database: database,
         _data_dir: TempDir(data_dir),

@@ -13,4 +13,5 @@ mod catalog_flow;
 mod customers;
 mod foundation;
 mod isolation;
+mod payments;
 mod sandbox;

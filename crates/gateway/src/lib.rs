@@ -49,6 +49,13 @@ impl Application {
         bootstrap_operator(&db, &settings).await?;
 
         let (wechat, sandbox) = build_wechat(&settings, &cache)?;
+        let payments = payment::PayClients::new(
+            secrets.clone(),
+            cache.clone(),
+            wechat::http::client(Duration::from_millis(settings.wechat.timeout_ms))?,
+            &wechat.pay_base_url,
+            Duration::from_millis(settings.wechat.timeout_ms),
+        );
 
         let listener = TcpListener::bind(settings.listen_address()?)
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
@@ -66,6 +73,7 @@ impl Application {
             metrics: Metrics::new()?,
             settings: Arc::new(settings),
             wechat,
+            payments,
             sandbox,
         });
         let server = serve(listener, state.clone())?;

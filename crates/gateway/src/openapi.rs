@@ -6,7 +6,7 @@ use std::sync::OnceLock;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use crate::routes::{admin, health, platform, shop};
+use crate::routes::{admin, health, pay, platform, shop};
 
 struct BearerAuth;
 
@@ -36,6 +36,7 @@ impl Modify for BearerAuth {
         admin::api_keys::list_api_keys, admin::api_keys::create_api_key, admin::api_keys::revoke_api_key,
         admin::certification::get_certification, admin::certification::submit_certification,
         admin::wechat::get_wechat, admin::wechat::bind_app, admin::wechat::set_pay_config,
+        admin::payments::get_ledger, admin::payments::get_statement, admin::payments::set_fee_rate,
         shop::info::get_shop_info, shop::auth::log_in_customer, shop::me::get_me, shop::me::bind_phone,
         admin::catalog::categories::list_categories, admin::catalog::categories::create_category,
         admin::catalog::categories::update_category,
@@ -48,12 +49,14 @@ impl Modify for BearerAuth {
         admin::catalog::csv::import_products, admin::catalog::csv::export_products,
         admin::catalog::media::upload_image,
         shop::catalog::get_category_tree, shop::catalog::list_products, shop::catalog::get_product,
+        pay::notify::receive_pay_notification,
     ),
     tags(
         (name = "platform", description = "Platform operators: tenants, plans, certification decisions"),
-        (name = "admin", description = "Merchants: staff, API keys, certification, WeChat binding"),
+        (name = "admin", description = "Merchants: staff, API keys, certification, WeChat binding, ledger and statements"),
         (name = "catalog", description = "Merchants: categories, products, SKUs, stock, CSV and media"),
         (name = "shop", description = "The mini-program surface, routed by appid"),
+        (name = "pay", description = "Called by WeChat Pay: payment and refund notifications"),
         (name = "operations", description = "Health, readiness and metrics"),
     )
 )]

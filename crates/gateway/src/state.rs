@@ -18,6 +18,8 @@ pub struct AppState {
     pub metrics: Metrics,
     pub settings: Arc<Settings>,
     pub wechat: WechatClients,
+    /// One WeChat Pay client per tenant, built from its configuration and cached.
+    pub payments: payment::PayClients,
     /// The in-process WeChat sandbox, in sandbox mode.
     pub sandbox: Option<Arc<wechat_sim::RunningSandbox>>,
 }

@@ -77,6 +77,8 @@ pub enum Permission {
     ViewOrders,
     ManageOrders,
     HandleAfterSales,
+    /// The ledger and settlement statements: owner and admin only, never API keys.
+    ViewFinance,
 }
 
 impl Permission {
@@ -92,6 +94,7 @@ impl Permission {
             Permission::ViewOrders => "view orders",
             Permission::ManageOrders => "change orders",
             Permission::HandleAfterSales => "handle after-sales",
+            Permission::ViewFinance => "view the ledger and statements",
         }
     }
 }
@@ -468,5 +471,23 @@ impl std::fmt::Debug for PaySecrets {
             .field("appid", &self.appid)
             .field("mch_id", &self.mch_id)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_owners_and_admins_see_the_money() {
+        assert!(Role::Owner.allows(Permission::ViewFinance));
+        assert!(Role::Admin.allows(Permission::ViewFinance));
+        assert!(!Role::Operator.allows(Permission::ViewFinance));
+        assert!(!Role::Service.allows(Permission::ViewFinance));
+        assert!(
+            ApiScope::ALL
+                .iter()
+                .all(|scope| !scope.allows(Permission::ViewFinance))
+        );
     }
 }

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod dto;
 pub mod health;
 pub mod media;
+pub mod pay;
 pub mod platform;
 pub mod shop;
 
@@ -14,5 +15,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(media::configure)
         .service(web::scope("/api/v1/platform").configure(platform::configure))
         .service(web::scope("/api/v1/admin").configure(admin::configure))
-        .service(web::scope("/api/v1/shop").configure(shop::configure));
+        .service(web::scope("/api/v1/shop").configure(shop::configure))
+        .service(web::scope("/api/v1/pay").configure(pay::configure));
 }

@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod auth;
 pub mod catalog;
 pub mod certification;
+pub mod payments;
 pub mod shop;
 pub mod staff;
 pub mod wechat;
@@ -17,5 +18,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(api_keys::configure)
         .configure(certification::configure)
         .configure(wechat::configure)
-        .configure(catalog::configure);
+        .configure(catalog::configure)
+        .configure(payments::configure);
 }

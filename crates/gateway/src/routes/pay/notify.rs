@@ -1,0 +1,74 @@
+use actix_web::http::StatusCode;
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use payment::{NotificationHeaders, NotificationOutcome};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::state::AppState;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(receive_pay_notification);
+}
+
+/// WeChat Pay's failure answer.
+#[derive(Serialize, ToSchema)]
+pub struct PayNotifyFailOut {
+    /// Always `FAIL`.
+    pub code: &'static str,
+    pub message: String,
+}
+
+fn fail(status: StatusCode, message: impl Into<String>) -> HttpResponse {
+    HttpResponse::build(status).json(PayNotifyFailOut {
+        code: "FAIL",
+        message: message.into(),
+    })
+}
+
+fn header(request: &HttpRequest, name: &str) -> Option<String> {
+    request
+        .headers()
+        .get(name)
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// WeChat Pay's payment and refund notifications for one shop. Answers 204 when recorded (or
+/// recorded before); 4xx with `{"code":"FAIL"}` when refused — nothing is changed then — so
+/// WeChat retries on its schedule.
+#[utoipa::path(post, path = "/api/v1/pay/notify/{tenant_id}", tag = "pay",
+    params(("tenant_id" = String, Path, description = "The shop's tenant id")),
+    request_body(content = String, description = "WeChat Pay's signed notification envelope", content_type = "application/json"),
+    responses((status = 204, description = "recorded"), (status = 400, body = PayNotifyFailOut), (status = 401, body = PayNotifyFailOut), (status = 500, body = PayNotifyFailOut)))]
+#[post("/notify/{tenant_id}")]
+async fn receive_pay_notification(
+    state: web::Data<AppState>,
+    tenant_id: web::Path<String>,
+    request: HttpRequest,
+    body: web::Bytes,
+) -> HttpResponse {
+    let Some(tenant) = kernel::TenantId::parse(&tenant_id) else {
+        return fail(StatusCode::NOT_FOUND, "unknown shop");
+    };
+    let headers = NotificationHeaders {
+        timestamp: header(&request, "Wechatpay-Timestamp"),
+        nonce: header(&request, "Wechatpay-Nonce"),
+        signature: header(&request, "Wechatpay-Signature"),
+        serial: header(&request, "Wechatpay-Serial"),
+    };
+    match payment::handle_notification(&state.db, &state.payments, tenant, &headers, &body).await {
+        Ok(NotificationOutcome::Refused(refusal)) => {
+            let status = if refusal.is_authentication() {
+                StatusCode::UNAUTHORIZED
+            } else {
+                StatusCode::BAD_REQUEST
+            };
+            fail(status, refusal.as_str())
+        }
+        Ok(_) => HttpResponse::NoContent().finish(),
+        Err(err) => {
+            tracing::error!(tenant.id = %tenant, error = %err, "WeChat Pay notification failed; WeChat will retry");
+            fail(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+        }
+    }
+}

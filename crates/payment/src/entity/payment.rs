@@ -1,0 +1,34 @@
+use sea_orm::entity::prelude::*;
+
+/// One per (tenant, out_trade_no). `state` moves `pending → paid` (or `closed`) by conditional
+/// updates only, so a payment is recorded as paid exactly once.
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "payments")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub tenant_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub out_trade_no: String,
+    pub description: String,
+    pub amount_fen: i64,
+    pub payer_openid: String,
+    pub notify_url: String,
+    pub expires_at: Option<DateTimeUtc>,
+    pub prepay_id: Option<String>,
+    pub prepay_created_at: Option<DateTimeUtc>,
+    pub state: String,
+    pub transaction_id: Option<String>,
+    pub paid_at: Option<DateTimeUtc>,
+    pub fee_rate_ppm: Option<i64>,
+    pub fee_fen: Option<i64>,
+    pub refund_reserved_fen: i64,
+    pub refund_settled_fen: i64,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
