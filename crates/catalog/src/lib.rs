@@ -12,6 +12,7 @@ pub use error::CatalogError;
 pub use hot_cache::{CachedView, CatalogCache, ViewCounts};
 pub use model::*;
 pub use service::categories::{create_category, list_categories, update_category};
+pub use service::checkout::{CheckoutSku, skus_for_checkout};
 pub use service::csv_io::{
     CSV_COLUMNS, ImportReport, MAX_IMPORT_ROWS, export_products_csv, import_products_csv,
 };

@@ -2,6 +2,7 @@
 //! admin principal (whose tenant it is).
 
 pub mod categories;
+pub mod checkout;
 pub mod csv_io;
 pub mod media;
 pub mod products;

@@ -1,0 +1,5 @@
+pub mod address;
+pub mod cart_line;
+pub mod order;
+pub mod order_line;
+pub mod transition;

@@ -1,0 +1,33 @@
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, DeriveEntityModel)]
+#[sea_orm(table_name = "orders")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub tenant_id: Uuid,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub order_no: String,
+    pub customer_id: Uuid,
+    pub idempotency_key: String,
+    pub status: String,
+    pub goods_total: i64,
+    pub discount_total: i64,
+    pub freight: i64,
+    pub payable: i64,
+    /// The priced figures with their rules (JSON of `Pricing`).
+    pub pricing: Json,
+    /// The address snapshot (JSON of `AddressSnapshot`).
+    pub address: Json,
+    pub remark: String,
+    pub cancel_reason: Option<String>,
+    pub expires_at: DateTimeUtc,
+    pub paid_at: Option<DateTimeUtc>,
+    pub created_at: DateTimeUtc,
+    pub updated_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

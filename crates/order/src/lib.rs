@@ -1,0 +1,19 @@
+#![doc = include_str!("../README.md")]
+
+mod entity;
+mod error;
+mod model;
+mod repo;
+mod service;
+
+pub use error::OrderError;
+pub use model::*;
+pub use service::addresses::{create_address, delete_address, list_addresses, update_address};
+pub use service::cart::{add_cart_line, remove_cart_line, set_cart_line_quantity, view_cart};
+pub use service::checkout::{preview_checkout, submit_order};
+pub use service::lifecycle::{
+    cancel_expired_orders, cancel_order, get_customer_order, list_customer_orders, next_status,
+};
+pub use service::pricing::FreightRule;
+pub use service::reserve::{StockDrift, reconcile_stock};
+pub use service::reserve::{mirror_stock_adjustment, redis_stock};

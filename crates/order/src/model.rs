@@ -1,0 +1,216 @@
+//! Domain types: inputs are parsed (see `service::parse`) before any write; outputs are what the
+//! shop and admin surfaces show. Money is always fen (i64).
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// Where an order is in its life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OrderStatus {
+    PendingPayment,
+    Paid,
+    Shipped,
+    Completed,
+    Cancelled,
+}
+
+impl OrderStatus {
+    pub const ALL: [OrderStatus; 5] = [
+        OrderStatus::PendingPayment,
+        OrderStatus::Paid,
+        OrderStatus::Shipped,
+        OrderStatus::Completed,
+        OrderStatus::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrderStatus::PendingPayment => "pending_payment",
+            OrderStatus::Paid => "paid",
+            OrderStatus::Shipped => "shipped",
+            OrderStatus::Completed => "completed",
+            OrderStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|status| status.as_str() == text)
+    }
+}
+
+impl std::fmt::Display for OrderStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Who moves an order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Actor {
+    Customer,
+    Merchant,
+    System,
+}
+
+impl Actor {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Actor::Customer => "customer",
+            Actor::Merchant => "merchant",
+            Actor::System => "system",
+        }
+    }
+}
+
+/// What happens to an order; [`crate::next_status`] says where each leads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderEvent {
+    Pay,
+    Ship,
+    ConfirmReceipt,
+    Cancel(Actor),
+    Timeout,
+}
+
+/// A SKU and a quantity, as sent by the customer (parsed before use).
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+pub struct LineIn {
+    pub sku_id: Uuid,
+    pub quantity: i64,
+}
+
+/// What changed on a cart line since it was added (or since the price was last seen).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case", tag = "kind")]
+pub enum LineNotice {
+    PriceChanged { was: i64, now: i64 },
+    NotEnoughStock { available: i64 },
+    OffShelf,
+    Gone,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct CartLine {
+    pub id: Uuid,
+    pub sku_id: Uuid,
+    pub quantity: i64,
+    pub product_id: Option<Uuid>,
+    pub title: String,
+    pub spec_text: String,
+    pub image: String,
+    /// The current price, in fen (0 when the SKU is gone).
+    pub unit_price: i64,
+    pub line_total: i64,
+    /// Can be checked out as is.
+    pub available: bool,
+    pub notices: Vec<LineNotice>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct CartView {
+    pub lines: Vec<CartLine>,
+    /// The total of the available lines, in fen.
+    pub goods_total: i64,
+}
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+pub struct AddressIn {
+    pub consignee: String,
+    pub mobile: String,
+    pub province: String,
+    pub city: String,
+    pub district: String,
+    pub detail: String,
+    #[serde(default)]
+    pub is_default: bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Address {
+    pub id: Uuid,
+    pub consignee: String,
+    pub mobile: String,
+    pub province: String,
+    pub city: String,
+    pub district: String,
+    pub detail: String,
+    pub is_default: bool,
+}
+
+/// The checkout request: the lines (the whole cart when absent) and the address.
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+pub struct CheckoutIn {
+    pub address_id: Option<Uuid>,
+    pub lines: Option<Vec<LineIn>>,
+    #[serde(default)]
+    pub remark: String,
+}
+
+/// One figure of the price and the rule that produced it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Figure {
+    pub amount: i64,
+    pub rule: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct PricedLine {
+    pub sku_id: Uuid,
+    pub product_id: Uuid,
+    pub title: String,
+    pub spec_text: String,
+    pub image: String,
+    pub unit_price: i64,
+    pub quantity: i64,
+    pub line_total: i64,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Pricing {
+    pub lines: Vec<PricedLine>,
+    pub goods_total: Figure,
+    /// Filled by the promotion engine; empty for now.
+    pub discounts: Vec<Figure>,
+    pub freight: Figure,
+    pub payable: Figure,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct OrderTransition {
+    pub from: Option<OrderStatus>,
+    pub to: OrderStatus,
+    pub actor: String,
+    pub reason: String,
+    pub at: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Order {
+    pub id: Uuid,
+    pub order_no: String,
+    pub customer_id: Uuid,
+    pub status: OrderStatus,
+    pub lines: Vec<PricedLine>,
+    pub goods_total: i64,
+    pub discount_total: i64,
+    pub freight: i64,
+    pub payable: i64,
+    pub pricing: Pricing,
+    pub address: Address,
+    pub remark: String,
+    pub cancel_reason: Option<String>,
+    pub expires_at: DateTime<Utc>,
+    pub paid_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub timeline: Vec<OrderTransition>,
+}
+
+/// What one sweep of expired orders did.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SweepReport {
+    pub cancelled: Vec<String>,
+}

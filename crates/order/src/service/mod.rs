@@ -1,0 +1,15 @@
+//! Use cases, as plain async functions taking `db` first, then the cache if any, then the tenant.
+
+pub mod addresses;
+pub mod cart;
+pub mod checkout;
+pub mod lifecycle;
+pub mod parse;
+pub mod pricing;
+pub mod reserve;
+
+use chrono::{DateTime, Utc};
+
+pub(crate) fn now() -> DateTime<Utc> {
+    Utc::now()
+}
