@@ -13,5 +13,6 @@ mod catalog_flow;
 mod customers;
 mod foundation;
 mod isolation;
+mod orders;
 mod payments;
 mod sandbox;

@@ -74,3 +74,24 @@ pub async fn bind_customer_phone(
         .await?;
     Ok(customer::bind_phone(&state.db, principal, &phone.pure_phone_number).await?)
 }
+
+/// A merchant's stock adjustment, mirrored into the order crate's Redis stock so that Redis and
+/// the database keep agreeing.
+pub async fn adjust_stock_by_merchant(
+    state: &AppState,
+    principal: &tenant::AdminPrincipal,
+    sku_id: uuid::Uuid,
+    input: &catalog::NewStockAdjustment,
+) -> Result<catalog::StockAdjustment, ApiError> {
+    let entry =
+        catalog::record_stock_adjustment(&state.db, &state.catalog_cache, principal, sku_id, input)
+            .await?;
+    order::mirror_stock_adjustment(
+        &state.catalog_cache,
+        principal.tenant_id,
+        sku_id,
+        entry.delta,
+    )
+    .await;
+    Ok(entry)
+}

@@ -11,6 +11,7 @@ pub mod openapi;
 pub mod routes;
 pub mod settings;
 pub mod state;
+pub mod workers;
 
 use std::net::TcpListener;
 use std::sync::Arc;
@@ -36,6 +37,7 @@ pub struct Application {
     port: u16,
     server: Server,
     state: web::Data<AppState>,
+    sweeper: workers::Sweeper,
 }
 
 impl Application {
@@ -77,10 +79,12 @@ impl Application {
             sandbox,
         });
         let server = serve(listener, state.clone())?;
+        let sweeper = workers::Sweeper::start(state.clone());
         Ok(Application {
             port,
             server,
             state,
+            sweeper,
         })
     }
 
@@ -100,7 +104,9 @@ impl Application {
     /// Serves until SIGTERM/Ctrl-C (or `handle().stop(true)`): then stops accepting and lets
     /// in-flight requests finish within `server.shutdown_timeout_secs`.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        let served = self.server.await;
+        self.sweeper.stop().await;
+        served
     }
 }
 

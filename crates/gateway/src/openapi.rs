@@ -49,6 +49,11 @@ impl Modify for BearerAuth {
         admin::catalog::csv::import_products, admin::catalog::csv::export_products,
         admin::catalog::media::upload_image,
         shop::catalog::get_category_tree, shop::catalog::list_products, shop::catalog::get_product,
+        shop::cart::get_cart, shop::cart::add_cart_line, shop::cart::update_cart_line, shop::cart::remove_cart_line,
+        shop::addresses::list_addresses, shop::addresses::create_address, shop::addresses::update_address,
+        shop::addresses::delete_address,
+        shop::orders::preview_checkout, shop::orders::submit_order, shop::orders::list_orders,
+        shop::orders::get_order, shop::orders::cancel_order,
         pay::notify::receive_pay_notification,
     ),
     tags(

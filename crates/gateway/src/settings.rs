@@ -23,6 +23,7 @@ pub struct Settings {
     pub log: LogSettings,
     pub bootstrap: BootstrapSettings,
     pub wechat: WechatSettings,
+    pub orders: OrderSettings,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -99,6 +100,15 @@ pub struct SecuritySettings {
 
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
+pub struct OrderSettings {
+    /// Unpaid orders are cancelled, and their stock returned, after this many seconds.
+    pub payment_timeout_secs: i64,
+    /// How often the background worker looks for them.
+    pub sweep_interval_secs: u64,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LogSettings {
     pub format: LogFormat,
     pub level: String,
@@ -159,6 +169,12 @@ impl Settings {
         if self.media.max_image_bytes < 1024 || self.media.max_import_bytes < 1024 {
             problems.push(
                 "media.max_image_bytes and media.max_import_bytes must be at least 1024".to_owned(),
+            );
+        }
+        if self.orders.payment_timeout_secs < 60 || self.orders.sweep_interval_secs == 0 {
+            problems.push(
+                "orders.payment_timeout_secs must be at least 60 and orders.sweep_interval_secs at least 1"
+                    .to_owned(),
             );
         }
         if self.server.body_limit_bytes < 1024 {

@@ -73,30 +73,20 @@ pub async fn list_addresses(
         .collect())
 }
 
-/// A new address; the first one is the default.
+/// A new address; the first one is the default. Each transaction writes first, so on SQLite it
+/// takes the write lock at once instead of failing to upgrade a read under contention.
 pub async fn create_address<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     principal: &CustomerPrincipal,
     input: &AddressIn,
 ) -> Result<Address, OrderError> {
     let input = parse::address(input)?;
-    let txn = db.begin().await?;
-    let count = scoped(principal.tenant_id)
-        .addresses()
-        .filter(address::Column::CustomerId.eq(principal.customer_id))
-        .count(&txn)
-        .await?;
-    if count as usize >= MAX_ADDRESSES {
-        return Err(OrderError::TooManyAddresses(MAX_ADDRESSES));
-    }
-    let is_default = input.is_default || count == 0;
-    if is_default {
-        clear_default(&txn, principal).await?;
-    }
+    let id = kernel::new_id();
     let now = now();
-    let row = address::Entity::insert(address::ActiveModel {
+    let txn = db.begin().await?;
+    address::Entity::insert(address::ActiveModel {
         tenant_id: Set(principal.tenant_id.as_uuid()),
-        id: Set(kernel::new_id()),
+        id: Set(id),
         customer_id: Set(principal.customer_id),
         consignee: Set(input.consignee),
         mobile: Set(input.mobile),
@@ -104,17 +94,46 @@ pub async fn create_address<C: ConnectionTrait + TransactionTrait>(
         city: Set(input.city),
         district: Set(input.district),
         detail: Set(input.detail),
-        is_default: Set(is_default),
+        is_default: Set(false),
         created_at: Set(now),
         updated_at: Set(now),
     })
-    .exec_with_returning(&txn)
+    .exec_without_returning(&txn)
     .await?;
+    let count = scoped(principal.tenant_id)
+        .addresses()
+        .filter(address::Column::CustomerId.eq(principal.customer_id))
+        .count(&txn)
+        .await?;
+    if count as usize > MAX_ADDRESSES {
+        return Err(OrderError::TooManyAddresses(MAX_ADDRESSES));
+    }
+    if input.is_default || count == 1 {
+        make_default(&txn, principal, id).await?;
+    }
+    let row = address_row(&txn, principal, id).await?;
     txn.commit().await?;
     Ok(address_from_row(row))
 }
 
-/// Replaces an address; making it the default takes the flag from the others.
+async fn make_default(
+    db: &impl ConnectionTrait,
+    principal: &CustomerPrincipal,
+    id: Uuid,
+) -> Result<(), OrderError> {
+    clear_default(db, principal).await?;
+    scoped(principal.tenant_id)
+        .update_addresses()
+        .filter(address::Column::CustomerId.eq(principal.customer_id))
+        .filter(address::Column::Id.eq(id))
+        .col_expr(address::Column::IsDefault, Expr::value(true))
+        .exec(db)
+        .await?;
+    Ok(())
+}
+
+/// Replaces an address; making it the default takes the flag from the others (an address that
+/// is the default stays so).
 pub async fn update_address<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     principal: &CustomerPrincipal,
@@ -123,12 +142,7 @@ pub async fn update_address<C: ConnectionTrait + TransactionTrait>(
 ) -> Result<Address, OrderError> {
     let input = parse::address(input)?;
     let txn = db.begin().await?;
-    let current = address_row(&txn, principal, id).await?;
-    let is_default = input.is_default || current.is_default;
-    if input.is_default {
-        clear_default(&txn, principal).await?;
-    }
-    scoped(principal.tenant_id)
+    let updated = scoped(principal.tenant_id)
         .update_addresses()
         .filter(address::Column::CustomerId.eq(principal.customer_id))
         .filter(address::Column::Id.eq(id))
@@ -138,10 +152,15 @@ pub async fn update_address<C: ConnectionTrait + TransactionTrait>(
         .col_expr(address::Column::City, Expr::value(input.city))
         .col_expr(address::Column::District, Expr::value(input.district))
         .col_expr(address::Column::Detail, Expr::value(input.detail))
-        .col_expr(address::Column::IsDefault, Expr::value(is_default))
         .col_expr(address::Column::UpdatedAt, Expr::value(now()))
         .exec(&txn)
         .await?;
+    if updated.rows_affected == 0 {
+        return Err(OrderError::AddressNotFound);
+    }
+    if input.is_default {
+        make_default(&txn, principal, id).await?;
+    }
     let row = address_row(&txn, principal, id).await?;
     txn.commit().await?;
     Ok(address_from_row(row))

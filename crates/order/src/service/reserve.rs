@@ -232,13 +232,5 @@ pub async fn mirror_stock_adjustment(
     sku_id: Uuid,
     delta: i64,
 ) {
-    if delta > 0 {
-        release(hot, tenant, &[(sku_id, delta)]).await;
-    } else if delta < 0 {
-        let cache = hot.cache();
-        let key = stock_key(cache, tenant, sku_id);
-        if let Err(error) = run_script(cache, RELEASE, &[key], &[delta]).await {
-            tracing::warn!(tenant.id = %tenant, %error, "redis stock mirror failed");
-        }
-    }
+    release(hot, tenant, &[(sku_id, delta)]).await;
 }

@@ -2,14 +2,20 @@
 
 use actix_web::web;
 
+pub mod addresses;
 pub mod auth;
+pub mod cart;
 pub mod catalog;
 pub mod info;
 pub mod me;
+pub mod orders;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(info::configure)
         .configure(auth::configure)
         .configure(me::configure)
-        .configure(catalog::configure);
+        .configure(catalog::configure)
+        .configure(cart::configure)
+        .configure(addresses::configure)
+        .configure(orders::configure);
 }

@@ -28,14 +28,8 @@ async fn create_stock_adjustment(
     id: web::Path<Uuid>,
     JsonBody(input): JsonBody<StockAdjustmentIn>,
 ) -> Result<HttpResponse, ApiError> {
-    let entry = catalog::record_stock_adjustment(
-        &state.db,
-        &state.catalog_cache,
-        &principal,
-        id.into_inner(),
-        &input,
-    )
-    .await?;
+    let entry =
+        crate::flows::adjust_stock_by_merchant(&state, &principal, id.into_inner(), &input).await?;
     Ok(HttpResponse::Created().json(entry))
 }
 

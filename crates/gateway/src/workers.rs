@@ -1,0 +1,54 @@
+//! Background workers started by `Application::build` and stopped when the server stops.
+
+use std::time::Duration;
+
+use actix_web::web;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+
+use crate::state::AppState;
+
+/// Cancels unpaid orders past their deadline every `orders.sweep_interval_secs`. Several gateway
+/// processes may run it at once: each order is claimed by a conditional update.
+pub struct Sweeper {
+    stop: watch::Sender<bool>,
+    task: JoinHandle<()>,
+}
+
+impl Sweeper {
+    pub fn start(state: web::Data<AppState>) -> Sweeper {
+        let (stop, mut stopped) = watch::channel(false);
+        let interval = Duration::from_secs(state.settings.orders.sweep_interval_secs);
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = stopped.changed() => return,
+                    () = tokio::time::sleep(interval) => {}
+                }
+                match order::cancel_expired_orders(
+                    &state.db,
+                    &state.catalog_cache,
+                    chrono::Utc::now(),
+                )
+                .await
+                {
+                    Ok(report) if !report.cancelled.is_empty() => {
+                        tracing::info!(
+                            orders.cancelled = report.cancelled.len(),
+                            "unpaid orders swept"
+                        );
+                    }
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(%error, "unpaid-order sweep failed"),
+                }
+            }
+        });
+        Sweeper { stop, task }
+    }
+
+    /// Stops the worker after its current sweep.
+    pub async fn stop(self) {
+        let _ = self.stop.send(true);
+        let _ = self.task.await;
+    }
+}
