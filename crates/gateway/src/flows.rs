@@ -95,3 +95,88 @@ pub async fn adjust_stock_by_merchant(
     .await;
     Ok(entry)
 }
+
+/// `POST /shop/orders/{no}/pay`: the customer's pending order → a JSAPI prepay for its payable
+/// amount and the customer's openid → the `wx.requestPayment` parameters.
+pub async fn pay_order(
+    state: &AppState,
+    customer: &CustomerPrincipal,
+    order_no: &str,
+    request_base_url: &str,
+) -> Result<payment::RequestPaymentParams, ApiError> {
+    let found = order::order_to_pay(&state.db, customer, order_no).await?;
+    let base = match state.settings.orders.public_base_url.trim_end_matches('/') {
+        "" => request_base_url.trim_end_matches('/'),
+        configured => configured,
+    };
+    let mut description: String = found
+        .lines
+        .first()
+        .map(|line| line.title.clone())
+        .unwrap_or_default();
+    while description.len() > 120 {
+        description.pop();
+    }
+    if description.is_empty() {
+        description = found.order_no.clone();
+    }
+    let params = payment::prepare_jsapi_payment(
+        &state.db,
+        &state.payments,
+        customer.tenant_id,
+        payment::PaymentRequest {
+            out_trade_no: found.order_no.clone(),
+            description,
+            amount_fen: found.payable,
+            payer_openid: customer.openid.clone(),
+            notify_url: format!("{base}/api/v1/pay/notify/{}", customer.tenant_id.as_uuid()),
+            expires_at: Some(found.expires_at),
+        },
+    )
+    .await?;
+    Ok(params)
+}
+
+/// A payment WeChat Pay confirmed: the order is marked paid exactly once if the amount is its
+/// payable; money for an order cancelled meanwhile is refunded in full.
+pub async fn order_payment_recorded(
+    state: &AppState,
+    tenant: kernel::TenantId,
+    recorded: &payment::PaymentRecorded,
+) -> Result<(), ApiError> {
+    let outcome = order::mark_order_paid(
+        &state.db,
+        tenant,
+        &recorded.out_trade_no,
+        recorded.amount_fen,
+        recorded.paid_at,
+    )
+    .await?;
+    match outcome {
+        order::PaidOutcome::Cancelled { .. } => {
+            payment::refund(
+                &state.db,
+                &state.payments,
+                tenant,
+                payment::RefundRequest {
+                    out_trade_no: recorded.out_trade_no.clone(),
+                    out_refund_no: format!("{}C", recorded.out_trade_no),
+                    amount_fen: recorded.amount_fen,
+                    total_fen: recorded.amount_fen,
+                    reason: Some("订单已取消".to_owned()),
+                    notify_url: None,
+                },
+            )
+            .await?;
+            tracing::warn!(tenant.id = %tenant, order.no = %recorded.out_trade_no, "paid after cancellation; refunded");
+        }
+        order::PaidOutcome::AmountMismatch { payable } => {
+            tracing::error!(tenant.id = %tenant, order.no = %recorded.out_trade_no, order.payable = payable,
+                payment.amount = recorded.amount_fen, "paid amount is not the order's payable; left pending");
+        }
+        order::PaidOutcome::MarkedPaid
+        | order::PaidOutcome::AlreadyPaid
+        | order::PaidOutcome::NoSuchOrder => {}
+    }
+    Ok(())
+}

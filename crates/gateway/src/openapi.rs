@@ -53,7 +53,7 @@ impl Modify for BearerAuth {
         shop::addresses::list_addresses, shop::addresses::create_address, shop::addresses::update_address,
         shop::addresses::delete_address,
         shop::orders::preview_checkout, shop::orders::submit_order, shop::orders::list_orders,
-        shop::orders::get_order, shop::orders::cancel_order,
+        shop::orders::get_order, shop::orders::cancel_order, shop::orders::pay_order,
         pay::notify::receive_pay_notification,
     ),
     tags(

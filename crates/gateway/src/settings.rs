@@ -105,6 +105,9 @@ pub struct OrderSettings {
     pub payment_timeout_secs: i64,
     /// How often the background worker looks for them.
     pub sweep_interval_secs: u64,
+    /// The public base URL WeChat Pay posts payment notifications to; empty: the scheme and host
+    /// the customer's request came to.
+    pub public_base_url: String,
 }
 
 #[derive(Clone, Debug, Deserialize)]

@@ -31,6 +31,8 @@ pub enum OrderError {
     OrderNotFound,
     #[error("an order cannot go from {from} to {to}")]
     IllegalTransition { from: OrderStatus, to: OrderStatus },
+    #[error("the order was not paid in time")]
+    PaymentExpired,
     #[error("the Idempotency-Key header is required: 1 to 64 letters, digits, '-' or '_'")]
     InvalidIdempotencyKey,
     #[error(transparent)]
@@ -60,6 +62,7 @@ impl ErrorCode for OrderError {
             Self::OrderNotFound => "order.not_found",
             Self::IllegalTransition { .. } => "order.illegal_transition",
             Self::InvalidIdempotencyKey => "order.invalid_idempotency_key",
+            Self::PaymentExpired => "order.payment_expired",
             Self::Catalog(inner) => inner.code(),
             Self::Database(_) => "internal",
         }
@@ -77,7 +80,9 @@ impl ErrorCode for OrderError {
             | Self::CartLineNotFound
             | Self::AddressNotFound
             | Self::OrderNotFound => ErrorKind::NotFound,
-            Self::InsufficientStock { .. } | Self::IllegalTransition { .. } => ErrorKind::Conflict,
+            Self::InsufficientStock { .. }
+            | Self::IllegalTransition { .. }
+            | Self::PaymentExpired => ErrorKind::Conflict,
             Self::Catalog(inner) => inner.kind(),
             Self::Database(_) => ErrorKind::Internal,
         }

@@ -14,6 +14,7 @@ pub use service::checkout::{preview_checkout, submit_order};
 pub use service::lifecycle::{
     cancel_expired_orders, cancel_order, get_customer_order, list_customer_orders, next_status,
 };
+pub use service::paying::{PaidOutcome, mark_order_paid, order_to_pay};
 pub use service::pricing::FreightRule;
 pub use service::reserve::{StockDrift, reconcile_stock};
 pub use service::reserve::{mirror_stock_adjustment, redis_stock};

@@ -1,6 +1,7 @@
 //! Orders: cart, addresses, checkout, the stock invariant under races, the lifecycle.
 
 mod checkout;
+mod paying;
 mod races;
 mod shopping;
 

@@ -70,7 +70,7 @@ pub(crate) async fn record_transition(
     Ok(())
 }
 
-fn status_of(text: &str) -> OrderStatus {
+pub(crate) fn status_of(text: &str) -> OrderStatus {
     OrderStatus::parse(text).unwrap_or(OrderStatus::Cancelled)
 }
 

@@ -5,6 +5,7 @@ pub mod cart;
 pub mod checkout;
 pub mod lifecycle;
 pub mod parse;
+pub mod paying;
 pub mod pricing;
 pub mod reserve;
 

@@ -65,6 +65,16 @@ async fn receive_pay_notification(
             };
             fail(status, refusal.as_str())
         }
+        Ok(NotificationOutcome::PaymentRecorded(recorded)) => {
+            match crate::flows::order_payment_recorded(&state, tenant, &recorded).await {
+                Ok(()) => HttpResponse::NoContent().finish(),
+                Err(err) => {
+                    tracing::error!(tenant.id = %tenant, order.no = %recorded.out_trade_no, error = %err,
+                        "marking the order paid failed");
+                    HttpResponse::NoContent().finish()
+                }
+            }
+        }
         Ok(_) => HttpResponse::NoContent().finish(),
         Err(err) => {
             tracing::error!(tenant.id = %tenant, error = %err, "WeChat Pay notification failed; WeChat will retry");

@@ -14,7 +14,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(submit_order)
         .service(list_orders)
         .service(get_order)
-        .service(cancel_order);
+        .service(cancel_order)
+        .service(pay_order);
 }
 
 /// What the order would cost: lines, goods, discounts, freight and payable, each with its rule.
@@ -95,4 +96,23 @@ async fn cancel_order(
 ) -> Result<HttpResponse, ApiError> {
     let cancelled = order::cancel_order(&state.db, &state.catalog_cache, &customer, &no).await?;
     Ok(HttpResponse::Ok().json(cancelled))
+}
+
+/// Pay for a pending order: the parameters for `wx.requestPayment`.
+#[utoipa::path(post, path = "/api/v1/shop/orders/{no}/pay", tag = "shop",
+    responses((status = 200, description = "timeStamp, nonceStr, package, signType, paySign"),
+    (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)), security(("bearer" = [])))]
+#[post("/orders/{no}/pay")]
+async fn pay_order(
+    request: HttpRequest,
+    ShopCustomer { customer, .. }: ShopCustomer,
+    state: web::Data<AppState>,
+    no: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let base = {
+        let info = request.connection_info();
+        format!("{}://{}", info.scheme(), info.host())
+    };
+    let params = crate::flows::pay_order(&state, &customer, &no, &base).await?;
+    Ok(HttpResponse::Ok().json(params))
 }
