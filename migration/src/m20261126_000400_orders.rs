@@ -133,6 +133,7 @@ impl MigrationTrait for Migration {
                     .col(uuid(Orders::Id))
                     .col(text(Orders::OrderNo))
                     .col(uuid(Orders::CustomerId))
+                    .col(text(Orders::PayerOpenid))
                     .col(text(Orders::IdempotencyKey))
                     .col(text(Orders::Status))
                     .col(big_integer(Orders::GoodsTotal))
@@ -145,6 +146,11 @@ impl MigrationTrait for Migration {
                     .col(text_null(Orders::CancelReason))
                     .col(timestamp_with_time_zone(Orders::ExpiresAt))
                     .col(timestamp_with_time_zone_null(Orders::PaidAt))
+                    .col(text_null(Orders::Carrier))
+                    .col(text_null(Orders::TrackingNo))
+                    .col(timestamp_with_time_zone_null(Orders::ShippedAt))
+                    .col(text_null(Orders::ShippingUpload))
+                    .col(text_null(Orders::ShippingUploadError))
                     .col(timestamp_with_time_zone(Orders::CreatedAt))
                     .col(timestamp_with_time_zone(Orders::UpdatedAt))
                     .primary_key(Index::create().col(Orders::TenantId).col(Orders::Id))
@@ -312,6 +318,7 @@ enum Orders {
     Id,
     OrderNo,
     CustomerId,
+    PayerOpenid,
     IdempotencyKey,
     Status,
     GoodsTotal,
@@ -324,6 +331,11 @@ enum Orders {
     CancelReason,
     ExpiresAt,
     PaidAt,
+    Carrier,
+    TrackingNo,
+    ShippedAt,
+    ShippingUpload,
+    ShippingUploadError,
     CreatedAt,
     UpdatedAt,
 }

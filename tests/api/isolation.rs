@@ -270,6 +270,30 @@ const ADMIN_ROUTES: &[Route] = &[
         body: || Some(json!("GIF89a")),
         expect: Expect::OwnDataOnly,
     },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/admin/orders?status=pending_payment",
+        body: none,
+        expect: Expect::OwnDataOnly,
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/admin/orders/{b_order}",
+        body: none,
+        expect: Expect::Refused,
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/admin/orders/{b_order}/cancel",
+        body: || Some(json!({"reason": "not yours"})),
+        expect: Expect::Refused,
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/admin/orders/{b_order}/ship",
+        body: || Some(json!({"carrier": "SF", "tracking_no": "SF1234567890"})),
+        expect: Expect::Refused,
+    },
 ];
 
 /// Bodies name B's ids through these placeholders, replaced before sending.
@@ -300,6 +324,7 @@ async fn snapshot(app: &TestApp, b: &Shop) -> Value {
         "/api/v1/admin/catalog/categories",
         "/api/v1/admin/catalog/products",
         "/api/v1/admin/catalog/low-stock",
+        "/api/v1/admin/orders",
     ] {
         let reply = app.get(path, &b.owner_token).await;
         let mut body = reply.body;
@@ -348,7 +373,8 @@ async fn no_admin_route_lets_one_shop_touch_another(app: TestApp) {
             .iter()
             .fold(route.path.to_owned(), |path, placeholder| {
                 path.replace(placeholder, "{id}")
-            });
+            })
+            .replace("{b_order}", "{no}");
             let path = path.split('?').next().unwrap_or_default();
             format!("{} {path}", route.method)
         })
@@ -427,7 +453,38 @@ async fn no_admin_route_lets_one_shop_touch_another(app: TestApp) {
     )
     .await
     .expect(200);
+    // B's customer places an order.
+    let b_buyer = app.customer_token(&b_appid, "o_b_buyer").await;
+    let b_address = text(
+        &app.request(
+            Method::POST,
+            "/api/v1/shop/addresses",
+            Some(&b_buyer),
+            Some(
+                json!({"consignee": "王五", "mobile": "13900139000", "province": "广东省",
+                "city": "深圳市", "district": "南山区", "detail": "科技园 1 号"}),
+            ),
+            &[("X-WX-Appid", b_appid.as_str())],
+        )
+        .await
+        .expect(201)["id"],
+    );
+    let b_order = text(
+        &app.request(
+            Method::POST,
+            "/api/v1/shop/orders",
+            Some(&b_buyer),
+            Some(json!({"address_id": b_address, "lines": [{"sku_id": b_sku, "quantity": 1}]})),
+            &[
+                ("X-WX-Appid", b_appid.as_str()),
+                ("Idempotency-Key", "b-order"),
+            ],
+        )
+        .await
+        .expect(201)["order_no"],
+    );
     let b_ids = [
+        ("{b_order}", b_order.as_str()),
         ("{b_staff}", b_staff.as_str()),
         ("{b_key}", b_key.as_str()),
         ("{b_category}", b_category.as_str()),
@@ -435,6 +492,7 @@ async fn no_admin_route_lets_one_shop_touch_another(app: TestApp) {
         ("{b_sku}", b_sku.as_str()),
     ];
     let b_markers = [
+        b_order.clone(),
         b_category.clone(),
         b_product.clone(),
         b_sku.clone(),

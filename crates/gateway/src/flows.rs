@@ -180,3 +180,97 @@ pub async fn order_payment_recorded(
     }
     Ok(())
 }
+
+/// Uploads one shipment to WeChat (`upload_shipping_info`, keyed by the payment's transaction id)
+/// and records how it went; a failure stays queued for the retry worker.
+pub async fn upload_shipment(
+    state: &AppState,
+    upload: &order::ShippingUpload,
+) -> Result<(), ApiError> {
+    let tenant = upload.tenant_id;
+    let attempt: Result<(), String> = async {
+        let secrets = tenant::app_credentials(&state.db, &state.secrets, tenant)
+            .await
+            .map_err(|e| e.to_string())?
+            .ok_or("the shop has no mini-program bound")?;
+        let app = wechat::AppCredentials {
+            appid: secrets.appid,
+            secret: secrets.app_secret,
+            base_url: secrets
+                .api_base_url
+                .unwrap_or_else(|| state.wechat.api_base_url.clone()),
+        };
+        let paid = payment::get_payment(&state.db, tenant, &upload.order_no)
+            .await
+            .map_err(|e| e.to_string())?;
+        let transaction_id = paid
+            .transaction_id
+            .ok_or("the payment has no transaction id")?;
+        let body = serde_json::json!({
+            "order_key": {"order_number_type": 2, "transaction_id": transaction_id},
+            "logistics_type": 1,
+            "delivery_mode": 1,
+            "shipping_list": [{
+                "tracking_no": upload.tracking_no,
+                "express_company": upload.carrier,
+                "item_desc": upload.item_desc,
+                "contact": {"receiver_contact": mask_mobile(&upload.consignee_mobile)},
+            }],
+            "upload_time": chrono::Utc::now().to_rfc3339(),
+            "payer": {"openid": upload.payer_openid},
+        });
+        let base_url = app.base_url.clone();
+        state
+            .wechat
+            .tokens
+            .with_token(&app, |token| {
+                let (base_url, body) = (base_url.clone(), body.clone());
+                async move {
+                    state
+                        .wechat
+                        .mini_program
+                        .upload_shipping_info(&base_url, &token, &body)
+                        .await
+                }
+            })
+            .await
+            .map_err(|e| e.to_string())
+    }
+    .await;
+    if let Err(error) = &attempt {
+        tracing::warn!(tenant.id = %tenant, order.no = %upload.order_no, %error, "shipping upload to WeChat failed; will retry");
+    }
+    order::record_shipping_upload(&state.db, tenant, upload.order_id, attempt).await?;
+    Ok(())
+}
+
+/// `138****8000`, as WeChat asks for the receiver's contact.
+fn mask_mobile(mobile: &str) -> String {
+    if mobile.len() == 11 {
+        format!("{}****{}", &mobile[..3], &mobile[7..])
+    } else {
+        String::new()
+    }
+}
+
+/// The merchant ships an order; the shipment is uploaded to WeChat right away (and retried by the
+/// worker while it fails).
+pub async fn ship_order(
+    state: &AppState,
+    principal: &tenant::AdminPrincipal,
+    order_no: &str,
+    input: &order::ShipmentIn,
+) -> Result<order::Order, ApiError> {
+    let (_, upload) = order::ship_order(&state.db, principal, order_no, input).await?;
+    upload_shipment(state, &upload).await?;
+    Ok(order::get_order(&state.db, principal, order_no).await?)
+}
+
+/// Retries the shipments whose upload to WeChat has not succeeded yet.
+pub async fn retry_shipping_uploads(state: &AppState) -> Result<usize, ApiError> {
+    let pending = order::pending_shipping_uploads(&state.db, 50).await?;
+    for upload in &pending {
+        upload_shipment(state, upload).await?;
+    }
+    Ok(pending.len())
+}

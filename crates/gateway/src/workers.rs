@@ -1,4 +1,5 @@
-//! Background workers started by `Application::build` and stopped when the server stops.
+//! Background workers started by `Application::build` and stopped when the server stops: the
+//! sweep of unpaid orders and the retry of shipments not yet uploaded to WeChat.
 
 use std::time::Duration;
 
@@ -40,6 +41,9 @@ impl Sweeper {
                     }
                     Ok(_) => {}
                     Err(error) => tracing::warn!(%error, "unpaid-order sweep failed"),
+                }
+                if let Err(error) = crate::flows::retry_shipping_uploads(&state).await {
+                    tracing::warn!(%error, "shipping upload retry failed");
                 }
             }
         });

@@ -36,6 +36,8 @@ pub enum OrderError {
     #[error("the Idempotency-Key header is required: 1 to 64 letters, digits, '-' or '_'")]
     InvalidIdempotencyKey,
     #[error(transparent)]
+    Tenant(#[from] tenant::TenantError),
+    #[error(transparent)]
     Catalog(#[from] catalog::CatalogError),
     #[error("database error: {0}")]
     Database(#[from] sea_orm::DbErr),
@@ -64,6 +66,7 @@ impl ErrorCode for OrderError {
             Self::InvalidIdempotencyKey => "order.invalid_idempotency_key",
             Self::PaymentExpired => "order.payment_expired",
             Self::Catalog(inner) => inner.code(),
+            Self::Tenant(inner) => inner.code(),
             Self::Database(_) => "internal",
         }
     }
@@ -84,6 +87,7 @@ impl ErrorCode for OrderError {
             | Self::IllegalTransition { .. }
             | Self::PaymentExpired => ErrorKind::Conflict,
             Self::Catalog(inner) => inner.kind(),
+            Self::Tenant(inner) => inner.kind(),
             Self::Database(_) => ErrorKind::Internal,
         }
     }

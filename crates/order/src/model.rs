@@ -205,8 +205,55 @@ pub struct Order {
     pub cancel_reason: Option<String>,
     pub expires_at: DateTime<Utc>,
     pub paid_at: Option<DateTime<Utc>>,
+    pub shipment: Option<Shipment>,
     pub created_at: DateTime<Utc>,
     pub timeline: Vec<OrderTransition>,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Shipment {
+    pub carrier: String,
+    pub tracking_no: String,
+    pub shipped_at: DateTime<Utc>,
+    /// The upload to WeChat: `pending`, `uploaded` or `failed` (retried until uploaded).
+    pub upload_status: String,
+    pub upload_error: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+pub struct ShipmentIn {
+    /// The carrier's name or code, e.g. `SF` (顺丰).
+    pub carrier: String,
+    pub tracking_no: String,
+}
+
+#[derive(Clone, Debug, Deserialize, ToSchema)]
+pub struct MerchantCancelIn {
+    pub reason: String,
+}
+
+/// Filters of the merchant's order list; all optional.
+#[derive(Clone, Debug, Default, Deserialize, ToSchema, utoipa::IntoParams)]
+pub struct OrderFilter {
+    pub status: Option<String>,
+    /// From this instant (RFC 3339), inclusive.
+    pub from: Option<DateTime<Utc>>,
+    /// Until this instant (RFC 3339), exclusive.
+    pub to: Option<DateTime<Utc>>,
+    pub order_no: Option<String>,
+}
+
+/// What WeChat needs to hear about a shipment (see `upload_shipping_info`).
+#[derive(Clone, Debug)]
+pub struct ShippingUpload {
+    pub order_id: Uuid,
+    pub tenant_id: kernel::TenantId,
+    pub order_no: String,
+    pub payer_openid: String,
+    pub carrier: String,
+    pub tracking_no: String,
+    pub item_desc: String,
+    pub consignee_mobile: String,
 }
 
 /// What one sweep of expired orders did.

@@ -106,4 +106,161 @@ async fn a_purchase_is_paid_through_wechat_pay_exactly_once(app: TestApp) {
     .unwrap_or_else(|err| panic!("{err}"));
     assert!(swept.cancelled.is_empty());
     assert_eq!(shop.stock(&app).await, 3);
+
+    // The customer cannot confirm what was not shipped; the merchant cannot cancel a paid order.
+    buyer
+        .post(
+            &app,
+            &format!("/api/v1/shop/orders/{no}/confirm"),
+            json!({}),
+        )
+        .await
+        .expect_error(409, "order.illegal_transition");
+    let token = shop.shop.token().to_owned();
+    app.post(
+        &format!("/api/v1/admin/orders/{no}/cancel"),
+        &token,
+        json!({"reason": "缺货"}),
+    )
+    .await
+    .expect_error(409, "order.illegal_transition");
+    app.post(
+        &format!("/api/v1/admin/orders/{no}/ship"),
+        &token,
+        json!({"carrier": "", "tracking_no": "a b"}),
+    )
+    .await
+    .expect_error(422, "order.invalid_input");
+
+    // Ship: the shipment is uploaded to WeChat (the sandbox) and its status recorded.
+    let shipped = app
+        .post(
+            &format!("/api/v1/admin/orders/{no}/ship"),
+            &token,
+            json!({"carrier": "SF", "tracking_no": "SF1234567890"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(shipped["status"], json!("shipped"));
+    assert_eq!(shipped["shipment"]["tracking_no"], json!("SF1234567890"));
+    assert_eq!(
+        shipped["shipment"]["upload_status"],
+        json!("uploaded"),
+        "{shipped}"
+    );
+    let uploads = app
+        .sandbox(
+            reqwest::Method::GET,
+            "/sandbox/calls?api=upload_shipping_info",
+            None,
+        )
+        .await;
+    assert!(uploads.to_string().contains(&shop.shop.appid), "{uploads}");
+    app.post(
+        &format!("/api/v1/admin/orders/{no}/ship"),
+        &token,
+        json!({"carrier": "SF", "tracking_no": "SF1234567890"}),
+    )
+    .await
+    .expect_error(409, "order.illegal_transition");
+
+    let completed = buyer
+        .post(
+            &app,
+            &format!("/api/v1/shop/orders/{no}/confirm"),
+            json!({}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(completed["status"], json!("completed"));
+    buyer
+        .post(
+            &app,
+            &format!("/api/v1/shop/orders/{no}/confirm"),
+            json!({}),
+        )
+        .await
+        .expect_error(409, "order.illegal_transition");
+
+    // The merchant sees the whole timeline.
+    let detail = app
+        .get(&format!("/api/v1/admin/orders/{no}"), &token)
+        .await
+        .expect(200);
+    let steps: Vec<(String, String)> = detail["timeline"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|t| (text(&t["to"]), text(&t["actor"])))
+        .collect();
+    let expected = [
+        ("pending_payment", "customer"),
+        ("paid", "system"),
+        ("shipped", "merchant"),
+        ("completed", "customer"),
+    ]
+    .map(|(to, actor)| (to.to_owned(), actor.to_owned()));
+    assert_eq!(steps, expected);
+
+    // A second order, cancelled by the merchant with a reason; the list filters.
+    let second = buyer
+        .submit(
+            &app,
+            "pay-2",
+            &address,
+            json!([{"sku_id": shop.sku_id, "quantity": 1}]),
+        )
+        .await
+        .expect(201);
+    let second_no = text(&second["order_no"]);
+    app.post(
+        &format!("/api/v1/admin/orders/{second_no}/cancel"),
+        &token,
+        json!({"reason": " "}),
+    )
+    .await
+    .expect_error(422, "order.invalid_input");
+    let cancelled = app
+        .post(
+            &format!("/api/v1/admin/orders/{second_no}/cancel"),
+            &token,
+            json!({"reason": "缺货"}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(cancelled["cancel_reason"], json!("缺货"));
+    assert_eq!(cancelled["timeline"][1]["actor"], json!("merchant"));
+    assert_eq!(shop.stock(&app).await, 3);
+    let list = |query: &'static str| {
+        let (app, token) = (&app, token.clone());
+        async move {
+            app.get(&format!("/api/v1/admin/orders{query}"), &token)
+                .await
+                .expect(200)
+                .as_array()
+                .map(|orders| {
+                    orders
+                        .iter()
+                        .map(|o| text(&o["order_no"]))
+                        .collect::<Vec<_>>()
+                })
+                .unwrap_or_default()
+        }
+    };
+    assert_eq!(list("").await, vec![second_no.clone(), no.clone()]);
+    assert_eq!(list("?status=completed").await, vec![no.clone()]);
+    assert_eq!(list("?status=cancelled").await, vec![second_no.clone()]);
+    assert_eq!(
+        list("?from=2100-01-01T00:00:00Z").await,
+        Vec::<String>::new()
+    );
+    assert_eq!(list("?to=2100-01-01T00:00:00Z").await.len(), 2);
+    let by_no = app
+        .get(&format!("/api/v1/admin/orders?order_no={no}"), &token)
+        .await
+        .expect(200);
+    assert_eq!(by_no.as_array().map(Vec::len), Some(1));
+    app.get("/api/v1/admin/orders?status=lost", &token)
+        .await
+        .expect_error(422, "order.invalid_input");
 }

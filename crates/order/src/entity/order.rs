@@ -9,6 +9,7 @@ pub struct Model {
     pub id: Uuid,
     pub order_no: String,
     pub customer_id: Uuid,
+    pub payer_openid: String,
     pub idempotency_key: String,
     pub status: String,
     pub goods_total: i64,
@@ -23,6 +24,12 @@ pub struct Model {
     pub cancel_reason: Option<String>,
     pub expires_at: DateTimeUtc,
     pub paid_at: Option<DateTimeUtc>,
+    pub carrier: Option<String>,
+    pub tracking_no: Option<String>,
+    pub shipped_at: Option<DateTimeUtc>,
+    /// `pending`, `uploaded` or `failed`: the shipment's upload to WeChat.
+    pub shipping_upload: Option<String>,
+    pub shipping_upload_error: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

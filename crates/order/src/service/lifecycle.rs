@@ -133,12 +133,22 @@ pub(crate) async fn load_order(
         cancel_reason: row.cancel_reason,
         expires_at: row.expires_at,
         paid_at: row.paid_at,
+        shipment: match (row.carrier, row.tracking_no, row.shipped_at) {
+            (Some(carrier), Some(tracking_no), Some(shipped_at)) => Some(crate::model::Shipment {
+                carrier,
+                tracking_no,
+                shipped_at,
+                upload_status: row.shipping_upload.unwrap_or_default(),
+                upload_error: row.shipping_upload_error,
+            }),
+            _ => None,
+        },
         created_at: row.created_at,
         timeline,
     })
 }
 
-async fn customer_order_row(
+pub(crate) async fn customer_order_row(
     db: &impl ConnectionTrait,
     principal: &CustomerPrincipal,
     order_no: &str,

@@ -4,6 +4,7 @@ pub mod addresses;
 pub mod cart;
 pub mod checkout;
 pub mod lifecycle;
+pub mod merchant;
 pub mod parse;
 pub mod paying;
 pub mod pricing;

@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod auth;
 pub mod catalog;
 pub mod certification;
+pub mod orders;
 pub mod payments;
 pub mod shop;
 pub mod staff;
@@ -19,5 +20,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(certification::configure)
         .configure(wechat::configure)
         .configure(catalog::configure)
-        .configure(payments::configure);
+        .configure(payments::configure)
+        .configure(orders::configure);
 }

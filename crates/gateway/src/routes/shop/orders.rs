@@ -15,7 +15,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(list_orders)
         .service(get_order)
         .service(cancel_order)
-        .service(pay_order);
+        .service(pay_order)
+        .service(confirm_receipt);
 }
 
 /// What the order would cost: lines, goods, discounts, freight and payable, each with its rule.
@@ -115,4 +116,17 @@ async fn pay_order(
     };
     let params = crate::flows::pay_order(&state, &customer, &no, &base).await?;
     Ok(HttpResponse::Ok().json(params))
+}
+
+/// Confirm receipt of a shipped order: completed.
+#[utoipa::path(post, path = "/api/v1/shop/orders/{no}/confirm", tag = "shop",
+    responses((status = 200, body = OrderOut), (status = 404, body = crate::error::ErrorBody),
+    (status = 409, body = crate::error::ErrorBody)), security(("bearer" = [])))]
+#[post("/orders/{no}/confirm")]
+async fn confirm_receipt(
+    ShopCustomer { customer, .. }: ShopCustomer,
+    state: web::Data<AppState>,
+    no: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(order::confirm_receipt(&state.db, &customer, &no).await?))
 }
