@@ -132,13 +132,43 @@ async fn a_purchase_is_paid_through_wechat_pay_exactly_once(app: TestApp) {
     .await
     .expect_error(422, "order.invalid_input");
 
-    // Ship: the shipment is uploaded to WeChat (the sandbox) and its status recorded.
+    // WeChat is down while the merchant ships: shipped anyway, the upload recorded as failed.
+    let mut settings = app
+        .sandbox(reqwest::Method::GET, "/sandbox/settings", None)
+        .await;
+    settings["error_rate"] = json!(1.0);
+    app.sandbox(
+        reqwest::Method::PUT,
+        "/sandbox/settings",
+        Some(settings.clone()),
+    )
+    .await;
     let shipped = app
         .post(
             &format!("/api/v1/admin/orders/{no}/ship"),
             &token,
             json!({"carrier": "SF", "tracking_no": "SF1234567890"}),
         )
+        .await
+        .expect(200);
+    assert_eq!(shipped["status"], json!("shipped"));
+    assert_eq!(
+        shipped["shipment"]["upload_status"],
+        json!("failed"),
+        "{shipped}"
+    );
+    assert!(shipped["shipment"]["upload_error"].is_string());
+
+    // WeChat is back: the retry uploads it.
+    settings["error_rate"] = json!(0.0);
+    app.sandbox(reqwest::Method::PUT, "/sandbox/settings", Some(settings))
+        .await;
+    let retried = gateway::flows::retry_shipping_uploads(&app.state)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(retried, 1);
+    let shipped = app
+        .get(&format!("/api/v1/admin/orders/{no}"), &token)
         .await
         .expect(200);
     assert_eq!(shipped["status"], json!("shipped"));
@@ -156,6 +186,13 @@ async fn a_purchase_is_paid_through_wechat_pay_exactly_once(app: TestApp) {
         )
         .await;
     assert!(uploads.to_string().contains(&shop.shop.appid), "{uploads}");
+    assert_eq!(
+        gateway::flows::retry_shipping_uploads(&app.state)
+            .await
+            .unwrap_or_else(|err| panic!("{err}")),
+        0,
+        "nothing left to retry"
+    );
     app.post(
         &format!("/api/v1/admin/orders/{no}/ship"),
         &token,

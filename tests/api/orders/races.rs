@@ -15,7 +15,98 @@ on_every_backend!(
     two_hundred_concurrent_checkouts_of_fifty_in_stock_sell_exactly_fifty,
     twenty_concurrent_submits_with_one_key_make_one_order,
     two_racing_timeout_sweeps_cancel_each_order_once_and_return_stock_once,
+    a_database_refusal_gives_the_redis_reservation_back_and_reconciliation_reports_drift,
 );
+
+async fn a_database_refusal_gives_the_redis_reservation_back_and_reconciliation_reports_drift(
+    app: TestApp,
+) {
+    let operator = app.operator_token().await;
+    let shop = order_shop(&app, &operator, "drift", 500, 5).await;
+    let buyer = Buyer::new(&app, &shop.shop.appid, "o_drift").await;
+    let address = buyer.address(&app).await;
+    buyer
+        .submit(
+            &app,
+            "drift-1",
+            &address,
+            json!([{"sku_id": shop.sku_id, "quantity": 1}]),
+        )
+        .await
+        .expect(201);
+    let services = app.backend == crate::helpers::Backend::Services;
+    assert_eq!(shop.redis_stock(&app).await, services.then_some(4));
+
+    // Stock leaves the database behind Redis's back (as an unmirrored write would).
+    catalog::adjust_stock(
+        &app.db,
+        shop.tenant(),
+        catalog::StockChange {
+            sku_id: shop.sku(),
+            delta: -4,
+            reason: "damage".to_owned(),
+            note: "test".to_owned(),
+            actor_id: None,
+        },
+    )
+    .await
+    .unwrap_or_else(|err| panic!("{err}"));
+
+    // Redis reserves, the database refuses: 409, and Redis gets its reservation back.
+    buyer
+        .submit(
+            &app,
+            "drift-2",
+            &address,
+            json!([{"sku_id": shop.sku_id, "quantity": 2}]),
+        )
+        .await
+        .expect_error(409, "order.insufficient_stock");
+    assert_eq!(shop.redis_stock(&app).await, services.then_some(4));
+    assert_eq!(shop.stock(&app).await, 0);
+    assert_eq!(
+        buyer
+            .get(&app, "/api/v1/shop/orders")
+            .await
+            .expect(200)
+            .as_array()
+            .map(Vec::len),
+        Some(1),
+        "nothing written"
+    );
+
+    let drift = order::reconcile_stock(
+        &app.db,
+        &app.state.catalog_cache,
+        shop.tenant(),
+        &[shop.sku()],
+    )
+    .await
+    .unwrap_or_else(|err| panic!("{err}"));
+    if services {
+        assert_eq!(
+            drift,
+            vec![order::StockDrift {
+                sku_id: shop.sku(),
+                redis: 4,
+                database: 0
+            }]
+        );
+    } else {
+        assert!(drift.is_empty());
+    }
+    shop.assert_redis_agrees(&app).await;
+    // Once repaired, Redis refuses by itself.
+    buyer
+        .submit(
+            &app,
+            "drift-3",
+            &address,
+            json!([{"sku_id": shop.sku_id, "quantity": 1}]),
+        )
+        .await
+        .expect_error(409, "order.insufficient_stock");
+}
 
 async fn two_hundred_concurrent_checkouts_of_fifty_in_stock_sell_exactly_fifty(app: TestApp) {
     let operator = app.operator_token().await;
