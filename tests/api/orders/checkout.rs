@@ -95,6 +95,45 @@ async fn an_order_snapshots_the_cart_reserves_stock_and_a_cancel_returns_it_once
         .expect(200);
     assert_eq!(detail["lines"][0]["unit_price"], json!(4000));
 
+    // Unpaid: it cannot be shipped or confirmed. Customer service may look but not ship.
+    let token = shop.shop.token().to_owned();
+    let ship = json!({"carrier": "SF", "tracking_no": "SF1"});
+    app.post(
+        &format!("/api/v1/admin/orders/{no}/ship"),
+        &token,
+        ship.clone(),
+    )
+    .await
+    .expect_error(409, "order.illegal_transition");
+    buyer
+        .post(
+            &app,
+            &format!("/api/v1/shop/orders/{no}/confirm"),
+            json!({}),
+        )
+        .await
+        .expect_error(409, "order.illegal_transition");
+    app.post(
+        "/api/v1/admin/staff",
+        &token,
+        json!({"name": "客服", "email": "service@chk.test", "role": "service", "password": "service password"}),
+    )
+    .await
+    .expect(201);
+    let service = app
+        .log_in(&shop.shop.shop.code, "service@chk.test", "service password")
+        .await;
+    app.get(&format!("/api/v1/admin/orders/{no}"), &service)
+        .await
+        .expect(200);
+    app.post(
+        &format!("/api/v1/admin/orders/{no}/cancel"),
+        &service,
+        json!({"reason": "x"}),
+    )
+    .await
+    .expect_error(403, "auth.forbidden");
+
     let cancelled = buyer
         .post(&app, &format!("/api/v1/shop/orders/{no}/cancel"), json!({}))
         .await
@@ -108,6 +147,23 @@ async fn an_order_snapshots_the_cart_reserves_stock_and_a_cancel_returns_it_once
         .await
         .expect_error(409, "order.illegal_transition");
     assert_eq!(shop.stock(&app).await, 10, "stock is returned once");
+    // Cancelled is final.
+    for path in ["pay", "confirm", "cancel"] {
+        buyer
+            .post(&app, &format!("/api/v1/shop/orders/{no}/{path}"), json!({}))
+            .await
+            .expect_error(409, "order.illegal_transition");
+    }
+    app.post(&format!("/api/v1/admin/orders/{no}/ship"), &token, ship)
+        .await
+        .expect_error(409, "order.illegal_transition");
+    app.post(
+        &format!("/api/v1/admin/orders/{no}/cancel"),
+        &token,
+        json!({"reason": "again"}),
+    )
+    .await
+    .expect_error(409, "order.illegal_transition");
     shop.assert_redis_agrees(&app).await;
 }
 
