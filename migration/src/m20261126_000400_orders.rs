@@ -255,6 +255,22 @@ impl MigrationTrait for Migration {
                     .to_owned(),
             )
             .await?;
+        manager
+            .create_table(
+                Table::create()
+                    .table(OrderFreightRules::Table)
+                    .col(uuid(OrderFreightRules::TenantId).primary_key())
+                    .col(big_integer(OrderFreightRules::FlatFee))
+                    .col(big_integer_null(OrderFreightRules::FreeOver))
+                    .col(timestamp_with_time_zone(OrderFreightRules::UpdatedAt))
+                    .foreign_key(&mut tenant_fkey(
+                        "order_freight_rules_tenant_fkey",
+                        OrderFreightRules::Table,
+                        OrderFreightRules::TenantId,
+                    ))
+                    .to_owned(),
+            )
+            .await?;
         index(
             manager,
             "order_transitions_order_idx",
@@ -267,6 +283,7 @@ impl MigrationTrait for Migration {
 
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         for table in [
+            OrderFreightRules::Table.into_iden(),
             OrderTransitions::Table.into_iden(),
             OrderLines::Table.into_iden(),
             Orders::Table.into_iden(),
@@ -367,4 +384,13 @@ enum OrderTransitions {
     Actor,
     Reason,
     CreatedAt,
+}
+
+#[derive(DeriveIden, Clone)]
+enum OrderFreightRules {
+    Table,
+    TenantId,
+    FlatFee,
+    FreeOver,
+    UpdatedAt,
 }

@@ -272,6 +272,18 @@ const ADMIN_ROUTES: &[Route] = &[
     },
     Route {
         method: Method::GET,
+        path: "/api/v1/admin/freight-rule",
+        body: none,
+        expect: Expect::OwnDataOnly,
+    },
+    Route {
+        method: Method::PUT,
+        path: "/api/v1/admin/freight-rule",
+        body: || Some(json!({"flat_fee": 1, "free_over": null})),
+        expect: Expect::OwnDataOnly,
+    },
+    Route {
+        method: Method::GET,
         path: "/api/v1/admin/orders?status=pending_payment",
         body: none,
         expect: Expect::OwnDataOnly,
@@ -325,6 +337,7 @@ async fn snapshot(app: &TestApp, b: &Shop) -> Value {
         "/api/v1/admin/catalog/products",
         "/api/v1/admin/catalog/low-stock",
         "/api/v1/admin/orders",
+        "/api/v1/admin/freight-rule",
     ] {
         let reply = app.get(path, &b.owner_token).await;
         let mut body = reply.body;

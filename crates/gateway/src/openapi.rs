@@ -56,6 +56,7 @@ impl Modify for BearerAuth {
         shop::orders::get_order, shop::orders::cancel_order, shop::orders::pay_order,
         shop::orders::confirm_receipt,
         admin::orders::list_orders, admin::orders::get_order, admin::orders::cancel_order, admin::orders::ship_order,
+        admin::freight::get_freight_rule, admin::freight::set_freight_rule,
         pay::notify::receive_pay_notification,
     ),
     tags(

@@ -4,7 +4,7 @@
 use kernel::TenantId;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select, UpdateMany};
 
-use crate::entity::{address, cart_line, order, order_line, transition};
+use crate::entity::{address, cart_line, freight_rule, order, order_line, transition};
 
 pub(crate) struct Scoped {
     tenant: uuid::Uuid,
@@ -39,6 +39,7 @@ scoped_tables! {
     order: orders, update_orders;
     order_line: order_lines, update_order_lines;
     transition: transitions, update_transitions;
+    freight_rule: freight_rules, update_freight_rules;
 }
 
 impl Scoped {

@@ -55,6 +55,46 @@ async fn an_order_snapshots_the_cart_reserves_stock_and_a_cancel_returns_it_once
     assert_eq!(preview["freight"]["amount"], json!(0));
     assert_eq!(preview["payable"]["amount"], json!(12000));
 
+    // The shop's own rule: ¥6, free from ¥200; bad figures refused.
+    let token = shop.shop.token().to_owned();
+    app.put(
+        "/api/v1/admin/freight-rule",
+        &token,
+        json!({"flat_fee": -1, "free_over": 0}),
+    )
+    .await
+    .expect_error(422, "order.invalid_input");
+    app.put(
+        "/api/v1/admin/freight-rule",
+        &token,
+        json!({"flat_fee": 600, "free_over": 20000}),
+    )
+    .await
+    .expect(200);
+    assert_eq!(
+        app.get("/api/v1/admin/freight-rule", &token)
+            .await
+            .expect(200),
+        json!({"flat_fee": 600, "free_over": 20000})
+    );
+    let preview = buyer
+        .post(
+            &app,
+            "/api/v1/shop/checkout/preview",
+            json!({"address_id": address_id, "lines": [{"sku_id": shop.sku_id, "quantity": 3}]}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(preview["freight"]["amount"], json!(600));
+    assert_eq!(preview["payable"]["amount"], json!(12600));
+    app.put(
+        "/api/v1/admin/freight-rule",
+        &token,
+        json!({"flat_fee": 1000, "free_over": 9900}),
+    )
+    .await
+    .expect(200);
+
     let placed = buyer
         .call(
             &app,
@@ -96,7 +136,6 @@ async fn an_order_snapshots_the_cart_reserves_stock_and_a_cancel_returns_it_once
     assert_eq!(detail["lines"][0]["unit_price"], json!(4000));
 
     // Unpaid: it cannot be shipped or confirmed. Customer service may look but not ship.
-    let token = shop.shop.token().to_owned();
     let ship = json!({"carrier": "SF", "tracking_no": "SF1"});
     app.post(
         &format!("/api/v1/admin/orders/{no}/ship"),

@@ -3,6 +3,7 @@
 pub mod addresses;
 pub mod cart;
 pub mod checkout;
+pub mod freight;
 pub mod lifecycle;
 pub mod merchant;
 pub mod parse;

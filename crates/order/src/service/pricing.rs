@@ -7,9 +7,13 @@ use crate::error::OrderError;
 use crate::model::{Figure, LineIn, PricedLine, Pricing};
 
 /// A shop's freight rule: a flat fee per order, free from a goods total upwards (满X包邮).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
 pub struct FreightRule {
+    /// Fen per order, 0 to 100000.
     pub flat_fee: i64,
+    /// Free shipping from this goods total (fen); none: never free.
     pub free_over: Option<i64>,
 }
 
@@ -24,6 +28,27 @@ impl Default for FreightRule {
 }
 
 impl FreightRule {
+    pub fn parse(self) -> Result<FreightRule, OrderError> {
+        let mut problems = Vec::new();
+        if !(0..=100_000).contains(&self.flat_fee) {
+            problems.push(kernel::FieldError::new("flat_fee", "0 to 100000 fen"));
+        }
+        if self
+            .free_over
+            .is_some_and(|over| !(1..=99_999_999).contains(&over))
+        {
+            problems.push(kernel::FieldError::new(
+                "free_over",
+                "1 to 99999999 fen, or null",
+            ));
+        }
+        if problems.is_empty() {
+            Ok(self)
+        } else {
+            Err(OrderError::Invalid(problems))
+        }
+    }
+
     pub fn freight(&self, goods_total: i64) -> Figure {
         match self.free_over {
             Some(threshold) if goods_total >= threshold => Figure {

@@ -6,6 +6,7 @@ pub mod api_keys;
 pub mod auth;
 pub mod catalog;
 pub mod certification;
+pub mod freight;
 pub mod orders;
 pub mod payments;
 pub mod shop;
@@ -21,5 +22,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(wechat::configure)
         .configure(catalog::configure)
         .configure(payments::configure)
-        .configure(orders::configure);
+        .configure(orders::configure)
+        .configure(freight::configure);
 }
