@@ -105,6 +105,8 @@ pub struct OrderSettings {
     pub payment_timeout_secs: i64,
     /// How often the background worker looks for them.
     pub sweep_interval_secs: u64,
+    /// Shipped orders the customer has not confirmed are completed after this many days.
+    pub auto_complete_days: i64,
     /// The public base URL WeChat Pay posts payment notifications to; empty: the scheme and host
     /// the customer's request came to.
     pub public_base_url: String,
@@ -174,9 +176,12 @@ impl Settings {
                 "media.max_image_bytes and media.max_import_bytes must be at least 1024".to_owned(),
             );
         }
-        if self.orders.payment_timeout_secs < 60 || self.orders.sweep_interval_secs == 0 {
+        if self.orders.payment_timeout_secs < 60
+            || self.orders.sweep_interval_secs == 0
+            || self.orders.auto_complete_days < 1
+        {
             problems.push(
-                "orders.payment_timeout_secs must be at least 60 and orders.sweep_interval_secs at least 1"
+                "orders.payment_timeout_secs must be at least 60, orders.sweep_interval_secs and orders.auto_complete_days at least 1"
                     .to_owned(),
             );
         }

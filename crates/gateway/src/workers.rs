@@ -1,5 +1,5 @@
 //! Background workers started by `Application::build` and stopped when the server stops: the
-//! sweep of unpaid orders and the retry of shipments not yet uploaded to WeChat.
+//! sweep of unpaid orders, the auto-completion of shipped orders and the retry of shipments not yet uploaded to WeChat.
 
 use std::time::Duration;
 
@@ -41,6 +41,20 @@ impl Sweeper {
                     }
                     Ok(_) => {}
                     Err(error) => tracing::warn!(%error, "unpaid-order sweep failed"),
+                }
+                let receipt_window =
+                    chrono::Duration::days(state.settings.orders.auto_complete_days);
+                match order::complete_shipped_orders(&state.db, chrono::Utc::now() - receipt_window)
+                    .await
+                {
+                    Ok(done) if !done.is_empty() => {
+                        tracing::info!(
+                            orders.completed = done.len(),
+                            "shipped orders auto-completed"
+                        );
+                    }
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(%error, "auto-completion failed"),
                 }
                 if let Err(error) = crate::flows::retry_shipping_uploads(&state).await {
                     tracing::warn!(%error, "shipping upload retry failed");

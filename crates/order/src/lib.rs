@@ -16,8 +16,8 @@ pub use service::lifecycle::{
     cancel_expired_orders, cancel_order, get_customer_order, list_customer_orders, next_status,
 };
 pub use service::merchant::{
-    cancel_order_by_merchant, confirm_receipt, get_order, list_orders, pending_shipping_uploads,
-    record_shipping_upload, ship_order,
+    cancel_order_by_merchant, complete_shipped_orders, confirm_receipt, get_order, list_orders,
+    pending_shipping_uploads, record_shipping_upload, ship_order,
 };
 pub use service::paying::{PaidOutcome, mark_order_paid, order_to_pay};
 pub use service::pricing::FreightRule;

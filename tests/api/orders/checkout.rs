@@ -11,7 +11,67 @@ on_every_backend!(
     an_order_snapshots_the_cart_reserves_stock_and_a_cancel_returns_it_once,
     bad_checkout_input_is_a_clear_4xx_and_reserves_and_writes_nothing,
     customers_see_only_their_own_orders_of_their_own_shop,
+    shipped_orders_complete_by_themselves_after_the_receipt_window,
 );
+
+async fn shipped_orders_complete_by_themselves_after_the_receipt_window(app: TestApp) {
+    let operator = app.operator_token().await;
+    let shop = order_shop(&app, &operator, "auto", 1000, 5).await;
+    let buyer = Buyer::new(&app, &shop.shop.appid, "o_auto").await;
+    let address = buyer.address(&app).await;
+    let placed = buyer
+        .submit(
+            &app,
+            "auto-1",
+            &address,
+            json!([{"sku_id": shop.sku_id, "quantity": 1}]),
+        )
+        .await
+        .expect(201);
+    let no = text(&placed["order_no"]);
+    // Paid as the notification would mark it (the payment itself is tested in `paying`).
+    let marked = order::mark_order_paid(&app.db, shop.tenant(), &no, 2000, chrono::Utc::now())
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(marked, order::PaidOutcome::MarkedPaid);
+    let again = order::mark_order_paid(&app.db, shop.tenant(), &no, 2000, chrono::Utc::now())
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(again, order::PaidOutcome::AlreadyPaid);
+    app.post(
+        &format!("/api/v1/admin/orders/{no}/ship"),
+        shop.shop.token(),
+        json!({"carrier": "YTO", "tracking_no": "YT0001"}),
+    )
+    .await
+    .expect(200);
+
+    let now = chrono::Utc::now();
+    let none = order::complete_shipped_orders(&app.db, now - chrono::Duration::days(10))
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert!(none.is_empty(), "not yet due");
+    let later = now + chrono::Duration::seconds(1);
+    let (first, second) = tokio::join!(
+        order::complete_shipped_orders(&app.db, later),
+        order::complete_shipped_orders(&app.db, later)
+    );
+    let mut done = first.unwrap_or_else(|err| panic!("{err}"));
+    done.extend(second.unwrap_or_else(|err| panic!("{err}")));
+    assert_eq!(done, vec![no.clone()], "completed once");
+    let completed = buyer
+        .get(&app, &format!("/api/v1/shop/orders/{no}"))
+        .await
+        .expect(200);
+    assert_eq!(completed["status"], json!("completed"));
+    let last = completed["timeline"]
+        .as_array()
+        .and_then(|t| t.last())
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(last["actor"], json!("system"));
+    assert_eq!(completed["timeline"].as_array().map(Vec::len), Some(4));
+}
 
 async fn an_order_snapshots_the_cart_reserves_stock_and_a_cancel_returns_it_once(app: TestApp) {
     let operator = app.operator_token().await;

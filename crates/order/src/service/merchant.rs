@@ -303,3 +303,40 @@ pub async fn confirm_receipt<C: ConnectionTrait + TransactionTrait>(
     let row = customer_order_row(db, principal, order_no).await?;
     load_order(db, principal.tenant_id, row).await
 }
+
+/// Completes, for every shop, orders shipped at or before `shipped_before` that the customer has
+/// not confirmed (WeChat's receipt window). Each is moved by a conditional update, so several
+/// workers complete each order once. Returns the order numbers completed.
+pub async fn complete_shipped_orders<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    shipped_before: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<String>, OrderError> {
+    // The platform's sweep: the one query across tenants besides the unpaid-order sweep.
+    let due = order::Entity::find()
+        .filter(order::Column::Status.eq(OrderStatus::Shipped.as_str()))
+        .filter(order::Column::ShippedAt.lte(shipped_before))
+        .order_by_asc(order::Column::ShippedAt)
+        .limit(500)
+        .all(db)
+        .await?;
+    let mut completed = Vec::new();
+    for row in due {
+        let tenant = TenantId(row.tenant_id);
+        match advance(
+            db,
+            tenant,
+            &row,
+            OrderEvent::ConfirmReceipt,
+            Actor::System,
+            "completed automatically after the receipt window",
+            |update| update,
+        )
+        .await
+        {
+            Ok(()) => completed.push(row.order_no),
+            Err(OrderError::IllegalTransition { .. }) => {}
+            Err(other) => return Err(other),
+        }
+    }
+    Ok(completed)
+}
