@@ -274,3 +274,45 @@ pub async fn retry_shipping_uploads(state: &AppState) -> Result<usize, ApiError>
     }
     Ok(pending.len())
 }
+
+/// Closes the WeChat payment of a cancelled order, if one was prepared, so the customer can no
+/// longer pay it. Best effort: money that still arrives is refunded by `order_payment_recorded`.
+pub async fn close_order_payment(state: &AppState, tenant: kernel::TenantId, order_no: &str) {
+    match payment::close_payment(&state.db, &state.payments, tenant, order_no).await {
+        Ok(()) | Err(payment::PaymentError::PaymentNotFound) => {}
+        Err(error) => {
+            tracing::warn!(tenant.id = %tenant, order.no = %order_no, %error, "closing the cancelled order's payment failed");
+        }
+    }
+}
+
+/// The customer cancels an unpaid order: stock returned, payment closed.
+pub async fn cancel_order_by_customer(
+    state: &AppState,
+    customer: &CustomerPrincipal,
+    order_no: &str,
+) -> Result<order::Order, ApiError> {
+    let cancelled =
+        order::cancel_order(&state.db, &state.catalog_cache, customer, order_no).await?;
+    close_order_payment(state, customer.tenant_id, order_no).await;
+    Ok(cancelled)
+}
+
+/// The merchant cancels an unpaid order with a reason: stock returned, payment closed.
+pub async fn cancel_order_by_merchant(
+    state: &AppState,
+    principal: &tenant::AdminPrincipal,
+    order_no: &str,
+    input: &order::MerchantCancelIn,
+) -> Result<order::Order, ApiError> {
+    let cancelled = order::cancel_order_by_merchant(
+        &state.db,
+        &state.catalog_cache,
+        principal,
+        order_no,
+        input,
+    )
+    .await?;
+    close_order_payment(state, principal.tenant_id, order_no).await;
+    Ok(cancelled)
+}

@@ -259,5 +259,8 @@ pub struct ShippingUpload {
 /// What one sweep of expired orders did.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct SweepReport {
+    /// The order numbers cancelled by this sweep.
     pub cancelled: Vec<String>,
+    /// The same orders with their shop (to close their WeChat payments).
+    pub cancelled_in: Vec<(kernel::TenantId, String)>,
 }

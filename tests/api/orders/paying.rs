@@ -250,6 +250,14 @@ async fn a_purchase_is_paid_through_wechat_pay_exactly_once(app: TestApp) {
         .await
         .expect(201);
     let second_no = text(&second["order_no"]);
+    buyer
+        .post(
+            &app,
+            &format!("/api/v1/shop/orders/{second_no}/pay"),
+            json!({}),
+        )
+        .await
+        .expect(200);
     app.post(
         &format!("/api/v1/admin/orders/{second_no}/cancel"),
         &token,
@@ -267,6 +275,14 @@ async fn a_purchase_is_paid_through_wechat_pay_exactly_once(app: TestApp) {
         .expect(200);
     assert_eq!(cancelled["cancel_reason"], json!("缺货"));
     assert_eq!(cancelled["timeline"][1]["actor"], json!("merchant"));
+    let closed = payment::get_payment(&app.db, shop.tenant(), &second_no)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(
+        closed.state,
+        payment::PaymentState::Closed,
+        "the prepared payment is closed"
+    );
     assert_eq!(shop.stock(&app).await, 3);
     let list = |query: &'static str| {
         let (app, token) = (&app, token.clone());

@@ -348,6 +348,7 @@ pub async fn cancel_expired_orders<C: ConnectionTrait + TransactionTrait>(
                 reserve::release(hot, tenant, &lines).await;
                 hot.bump(tenant).await;
                 tracing::info!(tenant.id = %tenant, order.no = %row.order_no, "unpaid order cancelled");
+                report.cancelled_in.push((tenant, row.order_no.clone()));
                 report.cancelled.push(row.order_no);
             }
         }

@@ -53,9 +53,7 @@ async fn cancel_order(
     no: web::Path<String>,
     JsonBody(input): JsonBody<MerchantCancelIn>,
 ) -> Result<HttpResponse, ApiError> {
-    let cancelled =
-        order::cancel_order_by_merchant(&state.db, &state.catalog_cache, &principal, &no, &input)
-            .await?;
+    let cancelled = crate::flows::cancel_order_by_merchant(&state, &principal, &no, &input).await?;
     Ok(HttpResponse::Ok().json(cancelled))
 }
 

@@ -95,7 +95,7 @@ async fn cancel_order(
     state: web::Data<AppState>,
     no: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let cancelled = order::cancel_order(&state.db, &state.catalog_cache, &customer, &no).await?;
+    let cancelled = crate::flows::cancel_order_by_customer(&state, &customer, &no).await?;
     Ok(HttpResponse::Ok().json(cancelled))
 }
 
