@@ -139,6 +139,27 @@ pub async fn pay_order(
 
 /// A payment WeChat Pay confirmed: the order is marked paid exactly once if the amount is its
 /// payable; money for an order cancelled meanwhile is refunded in full.
+/// For a repeated payment notification: runs the (idempotent) order side again from the recorded
+/// payment, in case it failed when the payment was first recorded.
+pub async fn order_payment_recorded_again(
+    state: &AppState,
+    tenant: kernel::TenantId,
+    out_trade_no: &str,
+) -> Result<(), ApiError> {
+    let recorded = payment::get_payment(&state.db, tenant, out_trade_no).await?;
+    let (Some(transaction_id), Some(paid_at)) = (recorded.transaction_id, recorded.paid_at) else {
+        return Ok(());
+    };
+    let recorded = payment::PaymentRecorded {
+        out_trade_no: recorded.out_trade_no,
+        transaction_id,
+        amount_fen: recorded.amount_fen,
+        paid_at,
+        was_closed: false,
+    };
+    order_payment_recorded(state, tenant, &recorded).await
+}
+
 pub async fn order_payment_recorded(
     state: &AppState,
     tenant: kernel::TenantId,

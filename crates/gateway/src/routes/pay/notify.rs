@@ -25,6 +25,26 @@ fn fail(status: StatusCode, message: impl Into<String>) -> HttpResponse {
     })
 }
 
+/// 204 once the order side is done; otherwise 500, so that WeChat delivers again and the order
+/// side is retried (the payment itself stays recorded exactly once).
+fn answer_after_order_side(
+    tenant: kernel::TenantId,
+    out_trade_no: &str,
+    order_side: Result<(), crate::error::ApiError>,
+) -> HttpResponse {
+    match order_side {
+        Ok(()) => HttpResponse::NoContent().finish(),
+        Err(err) => {
+            tracing::error!(tenant.id = %tenant, order.no = %out_trade_no, error = %err,
+                "the payment is recorded but updating the order failed; asking WeChat to retry");
+            fail(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "order update failed; retry",
+            )
+        }
+    }
+}
+
 fn header(request: &HttpRequest, name: &str) -> Option<String> {
     request
         .headers()
@@ -66,14 +86,15 @@ async fn receive_pay_notification(
             fail(status, refusal.as_str())
         }
         Ok(NotificationOutcome::PaymentRecorded(recorded)) => {
-            match crate::flows::order_payment_recorded(&state, tenant, &recorded).await {
-                Ok(()) => HttpResponse::NoContent().finish(),
-                Err(err) => {
-                    tracing::error!(tenant.id = %tenant, order.no = %recorded.out_trade_no, error = %err,
-                        "marking the order paid failed");
-                    HttpResponse::NoContent().finish()
-                }
-            }
+            let order_side = crate::flows::order_payment_recorded(&state, tenant, &recorded).await;
+            answer_after_order_side(tenant, &recorded.out_trade_no, order_side)
+        }
+        Ok(NotificationOutcome::PaymentAlreadyRecorded { out_trade_no }) => {
+            // A repeated delivery. The order side is idempotent and may have failed on an earlier
+            // one (which WeChat is now retrying), so it runs again.
+            let order_side =
+                crate::flows::order_payment_recorded_again(&state, tenant, &out_trade_no).await;
+            answer_after_order_side(tenant, &out_trade_no, order_side)
         }
         Ok(_) => HttpResponse::NoContent().finish(),
         Err(err) => {
