@@ -339,13 +339,17 @@ pub async fn cancel_order_by_merchant(
 }
 
 /// Where WeChat Pay posts this shop's notifications: the configured public base URL, else the
-/// base URL the request came in on.
-fn pay_notify_url(state: &AppState, tenant: kernel::TenantId, request_base_url: &str) -> String {
+/// base URL the request came in on; none when neither is known (a background worker).
+fn pay_notify_url(
+    state: &AppState,
+    tenant: kernel::TenantId,
+    request_base_url: &str,
+) -> Option<String> {
     let base = match state.settings.orders.public_base_url.trim_end_matches('/') {
         "" => request_base_url.trim_end_matches('/'),
         configured => configured,
     };
-    format!("{base}/api/v1/pay/notify/{}", tenant.as_uuid())
+    (!base.is_empty()).then(|| format!("{base}/api/v1/pay/notify/{}", tenant.as_uuid()))
 }
 
 /// Sends the refund of an approved (or received) after-sale through WeChat Pay, once: the order
@@ -377,7 +381,7 @@ pub async fn send_after_sale_refund(
             amount_fen: claim.amount_fen,
             total_fen: claim.total_fen,
             reason: Some(reason),
-            notify_url: Some(pay_notify_url(state, tenant, request_base_url)),
+            notify_url: pay_notify_url(state, tenant, request_base_url),
         },
     )
     .await;
@@ -473,4 +477,47 @@ pub async fn refund_order_lines(
     let created = order::create_merchant_refund(&state.db, principal, order_no, input).await?;
     send_after_sale_refund(state, principal.tenant_id, created.id, request_base_url).await?;
     Ok(order::get_after_sale(&state.db, principal, created.id).await?)
+}
+
+/// Settles after-sales left `refunding` since before `stale_before` (a lost notification, a
+/// timed-out request): asks WeChat Pay how the refund stands (`payment::query_refund`, recorded
+/// once like a notification) and records the outcome on the after-sale once; a refund the payment
+/// crate never recorded is sent again with the same `out_refund_no`. Returns how many were looked
+/// at. Run by the background worker.
+pub async fn settle_stale_after_sale_refunds(
+    state: &AppState,
+    stale_before: chrono::DateTime<chrono::Utc>,
+) -> Result<usize, ApiError> {
+    let stale = order::stale_after_sale_refunds(&state.db, stale_before, 50).await?;
+    for (tenant, id) in &stale {
+        let Some(claim) = order::claim_after_sale_refund(&state.db, *tenant, *id).await? else {
+            continue;
+        };
+        match payment::query_refund(&state.db, &state.payments, *tenant, &claim.out_refund_no).await
+        {
+            Ok(refund) => {
+                if let Some(result) = refund_result(&refund) {
+                    order::record_after_sale_refund(
+                        &state.db,
+                        *tenant,
+                        &claim.out_refund_no,
+                        result,
+                    )
+                    .await?;
+                }
+            }
+            // Never recorded by the payment crate, or unknown to WeChat: send it (again).
+            Err(
+                payment::PaymentError::RefundNotFound
+                | payment::PaymentError::WechatRefused { status: 404, .. },
+            ) => {
+                send_after_sale_refund(state, *tenant, *id, "").await?;
+            }
+            Err(error) => {
+                tracing::warn!(tenant.id = %tenant, after_sale.id = %id, %error,
+                    "asking WeChat Pay about an after-sale refund failed; will retry");
+            }
+        }
+    }
+    Ok(stale.len())
 }

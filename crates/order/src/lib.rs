@@ -15,7 +15,8 @@ pub use service::after_sales::{
     AFTER_SALE_WINDOW_DAYS, ANSWER_TARGET_SECS, apply_after_sale, approve_after_sale,
     claim_after_sale_refund, create_merchant_refund, get_after_sale, get_customer_after_sale,
     list_after_sales, list_customer_after_sales, next_after_sale_status, receive_return,
-    record_after_sale_refund, reject_after_sale, submit_return_waybill, withdraw_after_sale,
+    record_after_sale_refund, reject_after_sale, stale_after_sale_refunds, submit_return_waybill,
+    withdraw_after_sale,
 };
 pub use service::cart::{add_cart_line, remove_cart_line, set_cart_line_quantity, view_cart};
 pub use service::checkout::{preview_checkout, submit_order};

@@ -6,6 +6,7 @@
 
 use std::sync::Arc;
 
+use reqwest::Method;
 use serde_json::{Value, json};
 
 use super::{AfterSaleShop, sandbox_new_refunds};
@@ -18,6 +19,7 @@ on_every_backend!(
     merchant_refunds_by_line_and_an_order_refunded_in_full_is_closed,
     a_refund_the_payment_side_refuses_is_left_failed_and_can_be_retried_or_rejected,
     concurrent_approvals_refund_once_and_concurrent_applications_never_exceed_the_line,
+    a_lost_refund_notification_is_recovered_by_the_worker_once,
 );
 
 fn statuses(after_sale: &Value) -> Vec<String> {
@@ -550,7 +552,12 @@ async fn concurrent_approvals_refund_once_and_concurrent_applications_never_exce
         .sum();
     assert_eq!(freights, 1_000);
 
-    // Eight approvals of one after-sale at once: one refund, one ledger entry.
+    // Eight approvals of one after-sale at once: one refund, one ledger entry, even with every
+    // notification delivered four times.
+    let mut settings = app.sandbox(Method::GET, "/sandbox/settings", None).await;
+    settings["duplicate_notifications"] = json!(3);
+    app.sandbox(Method::PUT, "/sandbox/settings", Some(settings))
+        .await;
     let id = text(&created[0]["id"]);
     let barrier = Arc::new(tokio::sync::Barrier::new(8));
     let mut tasks = Vec::new();
@@ -584,6 +591,83 @@ async fn concurrent_approvals_refund_once_and_concurrent_applications_never_exce
         .filter(|e| e["kind"] == json!("refund"))
         .count();
     assert_eq!(refunds, 1, "{ledger}");
+    // Let the duplicate deliveries arrive, then check again: counted once.
+    crate::payments::eventually("the duplicate refund notifications", || async {
+        let deliveries = app
+            .sandbox(Method::GET, "/sandbox/notifications", None)
+            .await;
+        deliveries
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|d| {
+                d["event_type"] == json!("REFUND.SUCCESS")
+                    && text(&d["outcome"]).starts_with("duplicate")
+            })
+            .count()
+            >= 3
+    })
+    .await;
     let order = shop.order(&app, &no).await;
     assert_eq!(order["refunded_fen"], refunded["amount_fen"]);
+    assert_eq!(
+        statuses(&shop.after_sale(&app, &id).await),
+        ["requested", "approved", "refunding", "refunded"]
+    );
+}
+
+async fn a_lost_refund_notification_is_recovered_by_the_worker_once(app: TestApp) {
+    let operator = app.operator_token().await;
+    let shop = AfterSaleShop::new(&app, &operator, 1_800, 10, "o_lost").await;
+    let no = shop.paid_order(&app, 2).await;
+    // From now on WeChat's notifications never arrive; refunds complete quickly.
+    let mut settings = app.sandbox(Method::GET, "/sandbox/settings", None).await;
+    settings["drop_notifications"] = json!(true);
+    settings["refund_delay_ms"] = json!(50);
+    app.sandbox(Method::PUT, "/sandbox/settings", Some(settings))
+        .await;
+
+    let applied = shop.apply(&app, &no, "refund_only", 1).await.expect(201);
+    let id = text(&applied["id"]);
+    let approved = shop
+        .admin(&app, &id, "approve", json!({}))
+        .await
+        .expect(200);
+    assert_eq!(approved["status"], json!("refunding"), "{approved}");
+
+    // Not yet stale: the worker leaves it alone.
+    let long_ago = chrono::Utc::now() - chrono::Duration::hours(1);
+    let looked_at = gateway::flows::settle_stale_after_sale_refunds(&app.state, long_ago)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(looked_at, 0);
+    // Stale: the worker asks WeChat (until the sandbox has finished the refund).
+    crate::payments::eventually("the worker to settle the refund", || async {
+        let now = chrono::Utc::now() + chrono::Duration::seconds(1);
+        gateway::flows::settle_stale_after_sale_refunds(&app.state, now)
+            .await
+            .unwrap_or_else(|err| panic!("{err}"));
+        shop.after_sale(&app, &id).await["status"] == json!("refunded")
+    })
+    .await;
+    // Running it again finds nothing and changes nothing.
+    let now = chrono::Utc::now() + chrono::Duration::seconds(1);
+    let again = gateway::flows::settle_stale_after_sale_refunds(&app.state, now)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(again, 0);
+    let refunded = shop.after_sale(&app, &id).await;
+    assert_eq!(
+        statuses(&refunded),
+        ["requested", "approved", "refunding", "refunded"]
+    );
+    assert_eq!(shop.order(&app, &no).await["refunded_fen"], json!(1_800));
+    let ledger = shop.ledger_today(&app).await;
+    let refunds = ledger["entries"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|e| e["kind"] == json!("refund"))
+        .count();
+    assert_eq!(refunds, 1, "{ledger}");
 }

@@ -1094,6 +1094,27 @@ pub async fn record_after_sale_refund<C: ConnectionTrait + TransactionTrait>(
     Ok(Some(load_after_sale(db, tenant, row).await?))
 }
 
+/// After-sales across shops whose refund has been `refunding` since before `stale_before` (a lost
+/// notification, a timed-out request, a crash after the claim): the worker's queue, oldest first.
+/// Each is then settled with its own tenant in scope.
+pub async fn stale_after_sale_refunds(
+    db: &impl ConnectionTrait,
+    stale_before: DateTime<Utc>,
+    limit: u64,
+) -> Result<Vec<(TenantId, Uuid)>, OrderError> {
+    // The platform's sweep: a query across tenants, like the unpaid-order sweep.
+    Ok(after_sale::Entity::find()
+        .filter(after_sale::Column::Status.eq(AfterSaleStatus::Refunding.as_str()))
+        .filter(after_sale::Column::UpdatedAt.lte(stale_before))
+        .order_by_asc(after_sale::Column::UpdatedAt)
+        .limit(limit)
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| (TenantId(row.tenant_id), row.id))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
