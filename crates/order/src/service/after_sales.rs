@@ -1181,6 +1181,50 @@ mod tests {
         }
     }
 
+    fn row_made_ago(minutes: i64, status: AfterSaleStatus) -> after_sale::Model {
+        let at = now() - chrono::Duration::minutes(minutes);
+        after_sale::Model {
+            tenant_id: Uuid::nil(),
+            id: Uuid::nil(),
+            order_id: Uuid::nil(),
+            order_no: "1".to_owned(),
+            customer_id: Uuid::nil(),
+            kind: "refund_only".to_owned(),
+            status: status.as_str().to_owned(),
+            initiated_by: "customer".to_owned(),
+            reason: "坏了".to_owned(),
+            photos: serde_json::json!([]),
+            lines: serde_json::json!([]),
+            goods_fen: 0,
+            freight_fen: 0,
+            amount_fen: 0,
+            reject_reason: None,
+            return_carrier: None,
+            return_tracking_no: None,
+            refund_attempt: 0,
+            out_refund_no: None,
+            refund_error: None,
+            refunded_at: None,
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    #[test]
+    fn only_an_after_sale_waiting_for_the_merchant_over_30_minutes_is_over_the_target() {
+        let over = |minutes, status| {
+            view_of(row_made_ago(minutes, status), Vec::new())
+                .map(|view| (view.over_answer_target, view.age_seconds >= minutes * 60))
+                .ok()
+        };
+        assert_eq!(over(29, Requested), Some((false, true)));
+        assert_eq!(over(31, Requested), Some((true, true)));
+        assert_eq!(over(31, ReturnShipped), Some((true, true)));
+        for answered in [AwaitingReturn, Refunding, Refunded, Rejected, Withdrawn] {
+            assert_eq!(over(31, answered), Some((false, true)));
+        }
+    }
+
     #[test]
     fn the_customer_cannot_withdraw_once_the_refund_started_or_the_goods_left() {
         for from in [Approved, ReturnShipped, Received, Refunding, RefundFailed] {
