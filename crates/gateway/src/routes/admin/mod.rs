@@ -2,6 +2,7 @@
 
 use actix_web::web;
 
+pub mod after_sales;
 pub mod api_keys;
 pub mod auth;
 pub mod catalog;
@@ -9,6 +10,7 @@ pub mod certification;
 pub mod freight;
 pub mod orders;
 pub mod payments;
+pub mod reviews;
 pub mod shop;
 pub mod staff;
 pub mod wechat;
@@ -23,5 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(catalog::configure)
         .configure(payments::configure)
         .configure(orders::configure)
-        .configure(freight::configure);
+        .configure(freight::configure)
+        .configure(after_sales::configure)
+        .configure(reviews::configure);
 }
