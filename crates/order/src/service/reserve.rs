@@ -6,7 +6,10 @@
 //! none. The database stays the final guard: when the database refuses, the reservation is given
 //! back. Without Redis every function here is a no-op and the database guards alone.
 
+use std::time::Duration;
+
 use catalog::CatalogCache;
+use deadpool_redis::{Pool, Timeouts};
 use infra::{Cache, CacheKey};
 use kernel::TenantId;
 use serde::Serialize;
@@ -39,6 +42,21 @@ end
 return 0
 ";
 
+/// How long a stock operation waits for a pooled Redis connection. The cache's own short timeout
+/// suits reads that can fall back to the database; a stock reservation that gave up merely because
+/// the pool was busy would let the database decrement alone and Redis drift above it. A Redis that is
+/// down still fails at once (connection refused), and the database guards alone.
+const STOCK_POOL_WAIT: Duration = Duration::from_secs(2);
+
+async fn stock_connection(pool: &Pool) -> Result<deadpool_redis::Connection, String> {
+    let timeouts = Timeouts {
+        wait: Some(STOCK_POOL_WAIT),
+        create: Some(STOCK_POOL_WAIT),
+        recycle: Some(STOCK_POOL_WAIT),
+    };
+    pool.timeout_get(&timeouts).await.map_err(|e| e.to_string())
+}
+
 fn stock_key(cache: &Cache, tenant: TenantId, sku_id: Uuid) -> String {
     cache.full_key(&CacheKey::tenant(
         tenant,
@@ -64,7 +82,7 @@ async fn run_script(
     let Some(pool) = cache.redis_pool() else {
         return Ok(None);
     };
-    let mut connection = pool.get().await.map_err(|e| e.to_string())?;
+    let mut connection = stock_connection(pool).await?;
     let script = redis::Script::new(script);
     let mut invocation = script.prepare_invoke();
     for (key, quantity) in keys.iter().zip(quantities) {
@@ -81,7 +99,7 @@ async fn seed(cache: &Cache, key: &str, stock: i64) -> Result<(), String> {
     let Some(pool) = cache.redis_pool() else {
         return Ok(());
     };
-    let mut connection = pool.get().await.map_err(|e| e.to_string())?;
+    let mut connection = stock_connection(pool).await?;
     redis::cmd("SET")
         .arg(key)
         .arg(stock)
@@ -159,7 +177,7 @@ pub(crate) async fn release(hot: &CatalogCache, tenant: TenantId, lines: &[(Uuid
 
 async fn current(cache: &Cache, key: &str) -> Option<i64> {
     let pool = cache.redis_pool()?;
-    let mut connection = pool.get().await.ok()?;
+    let mut connection = stock_connection(pool).await.ok()?;
     redis::cmd("GET")
         .arg(key)
         .query_async::<Option<i64>>(&mut connection)
