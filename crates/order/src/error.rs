@@ -35,6 +35,26 @@ pub enum OrderError {
     PaymentExpired,
     #[error("the Idempotency-Key header is required: 1 to 64 letters, digits, '-' or '_'")]
     InvalidIdempotencyKey,
+    #[error("this Idempotency-Key was already used for a different order request")]
+    IdempotencyKeyReused,
+    #[error("no such sender address")]
+    SenderAddressNotFound,
+    #[error("at most {0} sender addresses per shop")]
+    TooManySenderAddresses(usize),
+    #[error("the shop has no sender address; add one (or name one) before asking for a waybill")]
+    NoSenderAddress,
+    #[error("the shop has no KDNiao account; set it with PUT /api/v1/admin/kdniao")]
+    KdniaoNotConfigured,
+    #[error("KDNiao refused the request (ResultCode {code}): {reason}")]
+    KdniaoRefused { code: String, reason: String },
+    #[error("KDNiao could not be reached or answered nonsense: {0}")]
+    KdniaoUnavailable(String),
+    #[error("this order was not shipped with an electronic waybill")]
+    WaybillNotFound,
+    #[error("this order has not been shipped yet")]
+    NotShipped,
+    #[error("the stored KDNiao AppKey cannot be opened (was the master key changed?)")]
+    SealedSecret,
     #[error(transparent)]
     Tenant(#[from] tenant::TenantError),
     #[error(transparent)]
@@ -65,6 +85,16 @@ impl ErrorCode for OrderError {
             Self::IllegalTransition { .. } => "order.illegal_transition",
             Self::InvalidIdempotencyKey => "order.invalid_idempotency_key",
             Self::PaymentExpired => "order.payment_expired",
+            Self::IdempotencyKeyReused => "order.idempotency_key_reused",
+            Self::SenderAddressNotFound => "order.sender_address_not_found",
+            Self::TooManySenderAddresses(_) => "order.too_many_sender_addresses",
+            Self::NoSenderAddress => "order.no_sender_address",
+            Self::KdniaoNotConfigured => "order.kdniao_not_configured",
+            Self::KdniaoRefused { .. } => "order.kdniao_refused",
+            Self::KdniaoUnavailable(_) => "order.kdniao_unavailable",
+            Self::WaybillNotFound => "order.waybill_not_found",
+            Self::NotShipped => "order.not_shipped",
+            Self::SealedSecret => "internal",
             Self::Catalog(inner) => inner.code(),
             Self::Tenant(inner) => inner.code(),
             Self::Database(_) => "internal",
@@ -77,15 +107,24 @@ impl ErrorCode for OrderError {
             | Self::SkuNotOnSale(_)
             | Self::NothingToCheckOut
             | Self::CartFull(_)
-            | Self::TooManyAddresses(_) => ErrorKind::Validation,
+            | Self::TooManyAddresses(_)
+            | Self::TooManySenderAddresses(_) => ErrorKind::Validation,
             Self::InvalidIdempotencyKey => ErrorKind::BadRequest,
             Self::SkuNotFound(_)
             | Self::CartLineNotFound
             | Self::AddressNotFound
-            | Self::OrderNotFound => ErrorKind::NotFound,
+            | Self::OrderNotFound
+            | Self::SenderAddressNotFound
+            | Self::WaybillNotFound => ErrorKind::NotFound,
             Self::InsufficientStock { .. }
             | Self::IllegalTransition { .. }
-            | Self::PaymentExpired => ErrorKind::Conflict,
+            | Self::PaymentExpired
+            | Self::IdempotencyKeyReused
+            | Self::NoSenderAddress
+            | Self::KdniaoNotConfigured
+            | Self::NotShipped => ErrorKind::Conflict,
+            Self::KdniaoRefused { .. } | Self::KdniaoUnavailable(_) => ErrorKind::BadGateway,
+            Self::SealedSecret => ErrorKind::Internal,
             Self::Catalog(inner) => inner.kind(),
             Self::Tenant(inner) => inner.kind(),
             Self::Database(_) => ErrorKind::Internal,

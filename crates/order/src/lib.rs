@@ -2,16 +2,24 @@
 
 mod entity;
 mod error;
+mod fulfilment;
 mod model;
 mod repo;
 mod service;
 
 pub use error::OrderError;
+pub use fulfilment::*;
 pub use model::*;
 pub use service::addresses::{create_address, delete_address, list_addresses, update_address};
 pub use service::cart::{add_cart_line, remove_cart_line, set_cart_line_quantity, view_cart};
 pub use service::checkout::{preview_checkout, submit_order};
+pub use service::export::{MAX_EXPORT_ROWS, OrderExport, export_orders_csv};
 pub use service::freight::{get_freight_rule, set_freight_rule};
+pub use service::fulfilment::{
+    get_waybill, parcel_to_track, parse_ship_plan, prepare_waybill, set_merchant_remark,
+    ship_order_with_waybill,
+};
+pub use service::kdniao::{get_kdniao_account, kdniao_credentials, set_kdniao_account};
 pub use service::lifecycle::{
     cancel_expired_orders, cancel_order, get_customer_order, list_customer_orders, next_status,
 };
@@ -23,3 +31,6 @@ pub use service::paying::{PaidOutcome, mark_order_paid, order_to_pay};
 pub use service::pricing::FreightRule;
 pub use service::reserve::{StockDrift, reconcile_stock};
 pub use service::reserve::{mirror_stock_adjustment, redis_stock};
+pub use service::senders::{
+    create_sender_address, delete_sender_address, list_sender_addresses, update_sender_address,
+};

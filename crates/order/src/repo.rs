@@ -4,7 +4,10 @@
 use kernel::TenantId;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select, UpdateMany};
 
-use crate::entity::{address, cart_line, freight_rule, order, order_line, transition};
+use crate::entity::{
+    address, cart_line, freight_rule, kdniao_account, order, order_line, sender_address,
+    transition, waybill,
+};
 
 pub(crate) struct Scoped {
     tenant: uuid::Uuid,
@@ -40,6 +43,9 @@ scoped_tables! {
     order_line: order_lines, update_order_lines;
     transition: transitions, update_transitions;
     freight_rule: freight_rules, update_freight_rules;
+    sender_address: sender_addresses, update_sender_addresses;
+    kdniao_account: kdniao_accounts, update_kdniao_accounts;
+    waybill: waybills, update_waybills;
 }
 
 impl Scoped {
@@ -49,5 +55,10 @@ impl Scoped {
 
     pub fn delete_addresses(&self) -> sea_orm::DeleteMany<address::Entity> {
         address::Entity::delete_many().filter(address::Column::TenantId.eq(self.tenant))
+    }
+
+    pub fn delete_sender_addresses(&self) -> sea_orm::DeleteMany<sender_address::Entity> {
+        sender_address::Entity::delete_many()
+            .filter(sender_address::Column::TenantId.eq(self.tenant))
     }
 }

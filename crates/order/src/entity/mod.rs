@@ -1,6 +1,9 @@
 pub mod address;
 pub mod cart_line;
 pub mod freight_rule;
+pub mod kdniao_account;
 pub mod order;
 pub mod order_line;
+pub mod sender_address;
 pub mod transition;
+pub mod waybill;

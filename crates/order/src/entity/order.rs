@@ -30,6 +30,10 @@ pub struct Model {
     /// `pending`, `uploaded` or `failed`: the shipment's upload to WeChat.
     pub shipping_upload: Option<String>,
     pub shipping_upload_error: Option<String>,
+    /// The merchant's own note, never shown to the customer.
+    pub merchant_remark: Option<String>,
+    /// SHA-256 of the canonical checkout request first sent with `idempotency_key`.
+    pub request_digest: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -3,13 +3,17 @@
 pub mod addresses;
 pub mod cart;
 pub mod checkout;
+pub mod export;
 pub mod freight;
+pub mod fulfilment;
+pub mod kdniao;
 pub mod lifecycle;
 pub mod merchant;
 pub mod parse;
 pub mod paying;
 pub mod pricing;
 pub mod reserve;
+pub mod senders;
 
 use chrono::{DateTime, Utc};
 

@@ -7,8 +7,10 @@ pub mod auth;
 pub mod catalog;
 pub mod certification;
 pub mod freight;
+pub mod kdniao;
 pub mod orders;
 pub mod payments;
+pub mod sender_addresses;
 pub mod shop;
 pub mod staff;
 pub mod wechat;
@@ -23,5 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(catalog::configure)
         .configure(payments::configure)
         .configure(orders::configure)
-        .configure(freight::configure);
+        .configure(freight::configure)
+        .configure(sender_addresses::configure)
+        .configure(kdniao::configure);
 }
