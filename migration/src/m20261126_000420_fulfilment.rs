@@ -1,4 +1,4 @@
-//! Fulfilment: the merchant's sender addresses, the shop's KDNiao account (AppKey sealed), the
+//! Fulfilment: freight templates (one JSON row per tenant), the merchant's sender addresses, the shop's KDNiao account (AppKey sealed), the
 //! electronic waybills printed for orders, and on `orders` the merchant's remark and the digest of
 //! the checkout request its Idempotency-Key was first used with. Every key leads with
 //! `tenant_id`. Additive only: the previous release ignores the new columns and tables.
@@ -132,6 +132,21 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
+            .create_table(
+                Table::create()
+                    .table(OrderFreightTemplates::Table)
+                    .col(uuid(OrderFreightTemplates::TenantId).primary_key())
+                    .col(json(OrderFreightTemplates::Template))
+                    .col(timestamp_with_time_zone(OrderFreightTemplates::UpdatedAt))
+                    .foreign_key(&mut tenant_fkey(
+                        "order_freight_templates_tenant_fkey",
+                        OrderFreightTemplates::Table,
+                        OrderFreightTemplates::TenantId,
+                    ))
+                    .to_owned(),
+            )
+            .await?;
+        manager
             .create_index(
                 Index::create()
                     .name("order_lines_tenant_product_idx")
@@ -171,6 +186,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         for table in [
+            OrderFreightTemplates::Table.into_iden(),
             OrderWaybills::Table.into_iden(),
             OrderKdniaoAccounts::Table.into_iden(),
             OrderSenderAddresses::Table.into_iden(),
@@ -249,4 +265,12 @@ enum OrderWaybills {
     PrintTemplate,
     Sender,
     CreatedAt,
+}
+
+#[derive(DeriveIden, Clone)]
+enum OrderFreightTemplates {
+    Table,
+    TenantId,
+    Template,
+    UpdatedAt,
 }

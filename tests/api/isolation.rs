@@ -286,6 +286,28 @@ const ADMIN_ROUTES: &[Route] = &[
     },
     Route {
         method: Method::GET,
+        path: "/api/v1/admin/freight-template",
+        body: none,
+        expect: Expect::OwnDataOnly,
+    },
+    Route {
+        method: Method::PUT,
+        path: "/api/v1/admin/freight-template",
+        body: || {
+            Some(
+                json!({"charge_by": "piece", "default_rate": {"first": 1, "first_fee": 1, "additional": 1, "additional_fee": 1}, "free_over": null}),
+            )
+        },
+        expect: Expect::OwnDataOnly,
+    },
+    Route {
+        method: Method::DELETE,
+        path: "/api/v1/admin/freight-template",
+        body: none,
+        expect: Expect::OwnDataOnly,
+    },
+    Route {
+        method: Method::GET,
         path: "/api/v1/admin/orders?status=pending_payment",
         body: none,
         expect: Expect::OwnDataOnly,
@@ -421,6 +443,7 @@ async fn snapshot(app: &TestApp, b: &Shop) -> Value {
         "/api/v1/admin/catalog/low-stock",
         "/api/v1/admin/orders",
         "/api/v1/admin/freight-rule",
+        "/api/v1/admin/freight-template",
         "/api/v1/admin/sender-addresses",
         "/api/v1/admin/kdniao",
     ] {
@@ -604,6 +627,13 @@ async fn no_admin_route_lets_one_shop_touch_another(app: TestApp) {
             .await
             .expect(200)["customer_id"],
     );
+    app.put(
+        "/api/v1/admin/freight-template",
+        &b.owner_token,
+        json!({"charge_by": "weight", "default_rate": {"first": 1000, "first_fee": 900, "additional": 500, "additional_fee": 300}, "free_over": 29900}),
+    )
+    .await
+    .expect(200);
     let b_ids = [
         ("{b_sender}", b_sender.as_str()),
         ("{b_customer}", b_customer.as_str()),

@@ -61,6 +61,7 @@ impl Modify for BearerAuth {
         admin::sender_addresses::update_sender_address, admin::sender_addresses::delete_sender_address,
         admin::kdniao::get_kdniao_account, admin::kdniao::set_kdniao_account,
         admin::freight::get_freight_rule, admin::freight::set_freight_rule,
+        admin::freight::get_freight_template, admin::freight::set_freight_template, admin::freight::delete_freight_template,
         pay::notify::receive_pay_notification,
     ),
     tags(

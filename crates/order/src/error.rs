@@ -51,6 +51,8 @@ pub enum OrderError {
     KdniaoUnavailable(String),
     #[error("this order was not shipped with an electronic waybill")]
     WaybillNotFound,
+    #[error("the shop has no freight template (it charges by its flat freight rule)")]
+    FreightTemplateNotFound,
     #[error("this order has not been shipped yet")]
     NotShipped,
     #[error("the stored KDNiao AppKey cannot be opened (was the master key changed?)")]
@@ -94,6 +96,7 @@ impl ErrorCode for OrderError {
             Self::KdniaoUnavailable(_) => "order.kdniao_unavailable",
             Self::WaybillNotFound => "order.waybill_not_found",
             Self::NotShipped => "order.not_shipped",
+            Self::FreightTemplateNotFound => "order.freight_template_not_found",
             Self::SealedSecret => "internal",
             Self::Catalog(inner) => inner.code(),
             Self::Tenant(inner) => inner.code(),
@@ -115,7 +118,8 @@ impl ErrorCode for OrderError {
             | Self::AddressNotFound
             | Self::OrderNotFound
             | Self::SenderAddressNotFound
-            | Self::WaybillNotFound => ErrorKind::NotFound,
+            | Self::WaybillNotFound
+            | Self::FreightTemplateNotFound => ErrorKind::NotFound,
             Self::InsufficientStock { .. }
             | Self::IllegalTransition { .. }
             | Self::PaymentExpired

@@ -15,6 +15,10 @@ pub use service::cart::{add_cart_line, remove_cart_line, set_cart_line_quantity,
 pub use service::checkout::{preview_checkout, submit_order};
 pub use service::export::{MAX_EXPORT_ROWS, OrderExport, export_orders_csv};
 pub use service::freight::{get_freight_rule, set_freight_rule};
+pub use service::freight_template::{
+    ChargeBy, FreightRate, FreightTemplate, RegionRate, delete_freight_template,
+    get_freight_template, set_freight_template,
+};
 pub use service::fulfilment::{
     get_waybill, parcel_to_track, parse_ship_plan, prepare_waybill, set_merchant_remark,
     ship_order_with_waybill,

@@ -5,8 +5,8 @@ use kernel::TenantId;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select, UpdateMany};
 
 use crate::entity::{
-    address, cart_line, freight_rule, kdniao_account, order, order_line, sender_address,
-    transition, waybill,
+    address, cart_line, freight_rule, freight_template, kdniao_account, order, order_line,
+    sender_address, transition, waybill,
 };
 
 pub(crate) struct Scoped {
@@ -46,6 +46,7 @@ scoped_tables! {
     sender_address: sender_addresses, update_sender_addresses;
     kdniao_account: kdniao_accounts, update_kdniao_accounts;
     waybill: waybills, update_waybills;
+    freight_template: freight_templates, update_freight_templates;
 }
 
 impl Scoped {

@@ -4,6 +4,7 @@
 
 mod bad_input;
 mod desk;
+mod freight;
 mod lifecycle;
 
 use reqwest::Method;

@@ -1,6 +1,7 @@
 pub mod address;
 pub mod cart_line;
 pub mod freight_rule;
+pub mod freight_template;
 pub mod kdniao_account;
 pub mod order;
 pub mod order_line;

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::addresses::{address_from_row, address_row};
 use super::lifecycle::{load_order, record_transition};
-use super::pricing::price;
+use super::pricing::{FreightPolicy, price};
 use super::reserve::{self, Reservation};
 use super::{now, parse};
 use crate::entity::{address, cart_line, order, order_line};
@@ -74,9 +74,17 @@ async fn priced(
     let lines = checkout_lines(db, principal, input).await?;
     let sku_ids: Vec<Uuid> = lines.iter().map(|line| line.sku_id).collect();
     let skus = catalog::skus_for_checkout(db, principal.tenant_id, &sku_ids).await?;
-    let rule = super::freight::freight_rule(db, principal.tenant_id).await?;
-    let pricing = price(&lines, &skus, rule)?;
     let address = checkout_address(db, principal, input.address_id).await?;
+    let policy = match super::freight_template::freight_template(db, principal.tenant_id).await? {
+        Some(template) => FreightPolicy::Template {
+            template,
+            province: address.province.clone(),
+        },
+        None => super::freight::freight_rule(db, principal.tenant_id)
+            .await?
+            .into(),
+    };
+    let pricing = price(&lines, &skus, policy)?;
     Ok((pricing, address))
 }
 

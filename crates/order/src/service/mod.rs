@@ -5,6 +5,7 @@ pub mod cart;
 pub mod checkout;
 pub mod export;
 pub mod freight;
+pub mod freight_template;
 pub mod fulfilment;
 pub mod kdniao;
 pub mod lifecycle;
