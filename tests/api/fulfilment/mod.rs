@@ -6,6 +6,7 @@ mod bad_input;
 mod desk;
 mod freight;
 mod lifecycle;
+mod races;
 
 use reqwest::Method;
 use serde_json::{Value, json};
