@@ -1,5 +1,6 @@
 //! Background workers started by `Application::build` and stopped when the server stops: the
-//! sweep of unpaid orders, the auto-completion of shipped orders and the retry of shipments not yet uploaded to WeChat.
+//! sweep of unpaid orders, the auto-completion of shipped orders, the retry of shipments not yet uploaded to WeChat
+//! and the settlement of after-sale refunds whose outcome is overdue (queried at WeChat Pay).
 
 use std::time::Duration;
 
@@ -58,6 +59,12 @@ impl Sweeper {
                 }
                 if let Err(error) = crate::flows::retry_shipping_uploads(&state).await {
                     tracing::warn!(%error, "shipping upload retry failed");
+                }
+                let stale_before = chrono::Utc::now() - chrono::Duration::minutes(1);
+                if let Err(error) =
+                    crate::flows::settle_stale_after_sale_refunds(&state, stale_before).await
+                {
+                    tracing::warn!(%error, "after-sale refund settlement failed");
                 }
             }
         });

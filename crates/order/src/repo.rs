@@ -5,8 +5,8 @@ use kernel::TenantId;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select, UpdateMany};
 
 use crate::entity::{
-    address, cart_line, freight_rule, freight_template, kdniao_account, order, order_line,
-    sender_address, transition, waybill,
+    address, after_sale, after_sale_transition, cart_line, freight_rule, freight_template,
+    kdniao_account, order, order_line, review, sender_address, transition, waybill,
 };
 
 pub(crate) struct Scoped {
@@ -47,6 +47,9 @@ scoped_tables! {
     kdniao_account: kdniao_accounts, update_kdniao_accounts;
     waybill: waybills, update_waybills;
     freight_template: freight_templates, update_freight_templates;
+    after_sale: after_sales, update_after_sales;
+    after_sale_transition: after_sale_transitions, update_after_sale_transitions;
+    review: reviews, update_reviews;
 }
 
 impl Scoped {

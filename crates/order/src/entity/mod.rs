@@ -1,10 +1,13 @@
 pub mod address;
+pub mod after_sale;
+pub mod after_sale_transition;
 pub mod cart_line;
 pub mod freight_rule;
 pub mod freight_template;
 pub mod kdniao_account;
 pub mod order;
 pub mod order_line;
+pub mod review;
 pub mod sender_address;
 pub mod transition;
 pub mod waybill;

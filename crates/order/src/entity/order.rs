@@ -34,6 +34,10 @@ pub struct Model {
     pub merchant_remark: Option<String>,
     /// SHA-256 of the canonical checkout request first sent with `idempotency_key`.
     pub request_digest: Option<String>,
+    /// Money claimed by open or refunded after-sales (never above `payable`).
+    pub refund_claimed_fen: i64,
+    /// Money refunded (WeChat confirmed).
+    pub refunded_fen: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

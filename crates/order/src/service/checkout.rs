@@ -199,6 +199,8 @@ async fn write_order<C: ConnectionTrait + TransactionTrait>(
         shipping_upload_error: Set(None),
         merchant_remark: Set(None),
         request_digest: Set(Some(request_digest(input))),
+        refund_claimed_fen: Set(0),
+        refunded_fen: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
     })
@@ -247,6 +249,7 @@ async fn write_order<C: ConnectionTrait + TransactionTrait>(
         unit_price: Set(line.unit_price),
         quantity: Set(line.quantity),
         line_total: Set(line.line_total),
+        after_sale_qty: Set(0),
     }))
     .exec_without_returning(&txn)
     .await?;

@@ -69,6 +69,7 @@ fn status_text(status: &str) -> &'static str {
         Some(OrderStatus::Shipped) => "已发货",
         Some(OrderStatus::Completed) => "已完成",
         Some(OrderStatus::Cancelled) => "已取消",
+        Some(OrderStatus::Refunded) => "已退款",
         None => "未知",
     }
 }

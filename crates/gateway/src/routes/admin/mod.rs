@@ -2,6 +2,7 @@
 
 use actix_web::web;
 
+pub mod after_sales;
 pub mod api_keys;
 pub mod auth;
 pub mod catalog;
@@ -10,6 +11,7 @@ pub mod freight;
 pub mod kdniao;
 pub mod orders;
 pub mod payments;
+pub mod reviews;
 pub mod sender_addresses;
 pub mod shop;
 pub mod staff;
@@ -27,5 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(orders::configure)
         .configure(freight::configure)
         .configure(sender_addresses::configure)
-        .configure(kdniao::configure);
+        .configure(kdniao::configure)
+        .configure(after_sales::configure)
+        .configure(reviews::configure);
 }

@@ -1,4 +1,4 @@
-use actix_web::{HttpResponse, get, post, put, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -14,6 +14,7 @@ pub type ShippedOrderOut = order::ShippedOrder;
 pub type WaybillLabelOut = order::WaybillLabel;
 pub type RemarkIn = order::RemarkIn;
 pub type MerchantCancelIn = order::MerchantCancelIn;
+pub type MerchantRefundIn = order::MerchantRefundIn;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     // `/orders/export` before `/orders/{no}`, which would take it for an order number.
@@ -24,7 +25,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(cancel_order)
         .service(ship_order)
         .service(get_waybill)
-        .service(set_remark);
+        .service(set_remark)
+        .service(refund_order_lines);
 }
 
 /// One order of a batch: `carrier` + `tracking_no`, or `waybill`.
@@ -190,4 +192,22 @@ async fn export_orders(
         .insert_header(("X-Export-Rows", export.rows.to_string()))
         .insert_header(("X-Export-Truncated", export.truncated.to_string()))
         .body(export.csv))
+}
+
+/// Refund lines of a paid, shipped or completed order: an after-sale made by the merchant,
+/// approved at once and refunded through WeChat Pay.
+#[utoipa::path(post, path = "/api/v1/admin/orders/{no}/refunds", tag = "orders", request_body = MerchantRefundIn,
+    responses((status = 201, body = order::AfterSale), (status = 404, body = crate::error::ErrorBody),
+    (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)), security(("bearer" = [])))]
+#[post("/orders/{no}/refunds")]
+async fn refund_order_lines(
+    request: HttpRequest,
+    AdminAuth(principal): AdminAuth,
+    state: web::Data<AppState>,
+    no: web::Path<String>,
+    JsonBody(input): JsonBody<MerchantRefundIn>,
+) -> Result<HttpResponse, ApiError> {
+    let base = crate::routes::request_base_url(&request);
+    let refunded = crate::flows::refund_order_lines(&state, &principal, &no, &input, &base).await?;
+    Ok(HttpResponse::Created().json(refunded))
 }
