@@ -17,6 +17,8 @@ enum Expect {
     Refused,
     /// The route has no resource id: it serves the caller's own tenant, so B's data must not appear.
     OwnDataOnly,
+    /// A batch naming B's resources: answered item by item, each refused with 404 or 403.
+    EachItemRefused,
 }
 
 struct Route {
@@ -363,6 +365,109 @@ const ADMIN_ROUTES: &[Route] = &[
         body: || Some(json!({"text": "not yours"})),
         expect: Expect::Refused,
     },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/admin/orders/{b_order}/waybill",
+        body: none,
+        expect: Expect::Refused,
+    },
+    Route {
+        method: Method::PUT,
+        path: "/api/v1/admin/orders/{b_order}/remark",
+        body: || Some(json!({"remark": "hacked"})),
+        expect: Expect::Refused,
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/admin/orders/batch-ship",
+        body: || {
+            Some(json!({"items": [
+                {"order_no": "{b_order}", "carrier": "SF", "tracking_no": "SF1234567890"},
+                {"order_no": "{b_order}", "waybill": {"carrier_code": "SF", "sender_address_id": "{b_sender}"}},
+            ]}))
+        },
+        expect: Expect::EachItemRefused,
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/admin/orders/export?status=pending_payment",
+        body: none,
+        expect: Expect::OwnDataOnly,
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/admin/orders?customer_id={b_customer}",
+        body: none,
+        expect: Expect::OwnDataOnly,
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/admin/sender-addresses",
+        body: none,
+        expect: Expect::OwnDataOnly,
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/admin/sender-addresses",
+        body: || {
+            Some(
+                json!({"name": "intruder", "mobile": "13800138000", "province": "广东省",
+                "city": "深圳市", "district": "南山区", "detail": "1 号", "is_default": true}),
+            )
+        },
+        expect: Expect::OwnDataOnly,
+    },
+    Route {
+        method: Method::PUT,
+        path: "/api/v1/admin/sender-addresses/{b_sender}",
+        body: || {
+            Some(
+                json!({"name": "hacked", "mobile": "13800138000", "province": "广东省",
+                "city": "深圳市", "district": "南山区", "detail": "1 号", "is_default": true}),
+            )
+        },
+        expect: Expect::Refused,
+    },
+    Route {
+        method: Method::DELETE,
+        path: "/api/v1/admin/sender-addresses/{b_sender}",
+        body: none,
+        expect: Expect::Refused,
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/admin/kdniao",
+        body: none,
+        expect: Expect::OwnDataOnly,
+    },
+    Route {
+        method: Method::PUT,
+        path: "/api/v1/admin/kdniao",
+        body: || Some(json!({"ebusiness_id": "1999999", "app_key": "intruder-app-key"})),
+        expect: Expect::OwnDataOnly,
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/admin/freight-template",
+        body: none,
+        expect: Expect::OwnDataOnly,
+    },
+    Route {
+        method: Method::PUT,
+        path: "/api/v1/admin/freight-template",
+        body: || {
+            Some(
+                json!({"charge_by": "piece", "default_rate": {"first": 1, "first_fee": 1, "additional": 1, "additional_fee": 1}, "free_over": null}),
+            )
+        },
+        expect: Expect::OwnDataOnly,
+    },
+    Route {
+        method: Method::DELETE,
+        path: "/api/v1/admin/freight-template",
+        body: none,
+        expect: Expect::OwnDataOnly,
+    },
 ];
 
 /// Bodies name B's ids through these placeholders, replaced before sending.
@@ -395,6 +500,9 @@ async fn snapshot(app: &TestApp, b: &Shop) -> Value {
         "/api/v1/admin/catalog/low-stock",
         "/api/v1/admin/orders",
         "/api/v1/admin/freight-rule",
+        "/api/v1/admin/freight-template",
+        "/api/v1/admin/sender-addresses",
+        "/api/v1/admin/kdniao",
         "/api/v1/admin/after-sales",
         "/api/v1/admin/reviews",
         "/api/v1/admin/reviews/stats",
@@ -448,6 +556,7 @@ async fn no_admin_route_lets_one_shop_touch_another(app: TestApp) {
                 "{b_category}",
                 "{b_product}",
                 "{b_sku}",
+                "{b_sender}",
                 "{b_after_sale}",
                 "{b_review}",
             ]
@@ -623,7 +732,38 @@ async fn no_admin_route_lets_one_shop_touch_another(app: TestApp) {
         .await
         .expect(201)["id"],
     );
+    let b_sender = text(
+        &app.post(
+            "/api/v1/admin/sender-addresses",
+            &b.owner_token,
+            json!({"name": "B 仓", "mobile": "13900139000", "province": "广东省",
+                "city": "深圳市", "district": "南山区", "detail": "B 仓库"}),
+        )
+        .await
+        .expect(201)["id"],
+    );
+    app.put(
+        "/api/v1/admin/kdniao",
+        &b.owner_token,
+        json!({"ebusiness_id": "1888888", "app_key": "b-shop-app-key-1234"}),
+    )
+    .await
+    .expect(200);
+    app.put(
+        "/api/v1/admin/freight-template",
+        &b.owner_token,
+        json!({"charge_by": "weight", "default_rate": {"first": 1000, "first_fee": 900, "additional": 500, "additional_fee": 300}, "free_over": 29900}),
+    )
+    .await
+    .expect(200);
+    let b_customer = text(
+        &app.get(&format!("/api/v1/admin/orders/{b_order}"), &b.owner_token)
+            .await
+            .expect(200)["customer_id"],
+    );
     let b_ids = [
+        ("{b_sender}", b_sender.as_str()),
+        ("{b_customer}", b_customer.as_str()),
         ("{b_after_sale}", b_after_sale.as_str()),
         ("{b_review}", b_review.as_str()),
         ("{b_order}", b_order.as_str()),
@@ -634,6 +774,9 @@ async fn no_admin_route_lets_one_shop_touch_another(app: TestApp) {
         ("{b_sku}", b_sku.as_str()),
     ];
     let b_markers = [
+        b_sender.clone(),
+        b_customer.clone(),
+        "1888888".to_owned(),
         b_after_sale.clone(),
         b_review.clone(),
         b_order.clone(),
@@ -665,6 +808,27 @@ async fn no_admin_route_lets_one_shop_touch_another(app: TestApp) {
                     route.method,
                     reply.body
                 ),
+                Expect::EachItemRefused => {
+                    let results = reply.body["results"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default();
+                    assert!(
+                        status == 200 && !results.is_empty(),
+                        "{} {path}: {status} {}",
+                        route.method,
+                        reply.body
+                    );
+                    for result in results {
+                        let item_status = result["error"]["status"].as_u64().unwrap_or(200);
+                        assert!(
+                            item_status == 404 || item_status == 403,
+                            "{} {path}: an item reached B's resource: {}",
+                            route.method,
+                            reply.body
+                        );
+                    }
+                }
                 Expect::OwnDataOnly => {
                     assert!(
                         status < 500,

@@ -13,6 +13,7 @@ mod catalog_files;
 mod catalog_flow;
 mod customers;
 mod foundation;
+mod fulfilment;
 mod isolation;
 mod orders;
 mod payments;

@@ -42,6 +42,7 @@ pub fn status_of(kind: ErrorKind) -> StatusCode {
         ErrorKind::Locked => StatusCode::LOCKED,
         ErrorKind::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ErrorKind::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorKind::BadGateway => StatusCode::BAD_GATEWAY,
         ErrorKind::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -75,6 +76,15 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         self.code
     }
+
+    /// The message the client sees (opaque for 5xx but 502/503).
+    pub fn message(&self) -> &str {
+        &self.message
+    }
+
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
 }
 
 impl<E: ErrorCode> From<E> for ApiError {
@@ -83,7 +93,7 @@ impl<E: ErrorCode> From<E> for ApiError {
         if status.is_server_error() {
             let mut api_error = ApiError::internal(&error);
             api_error.status = status;
-            if error.kind() == ErrorKind::Unavailable {
+            if matches!(error.kind(), ErrorKind::Unavailable | ErrorKind::BadGateway) {
                 api_error.code = error.code();
                 api_error.message = error.to_string();
             }

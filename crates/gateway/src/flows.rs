@@ -233,7 +233,7 @@ pub async fn upload_shipment(
             "delivery_mode": 1,
             "shipping_list": [{
                 "tracking_no": upload.tracking_no,
-                "express_company": upload.carrier,
+                "express_company": wechat_delivery_id(&upload.carrier),
                 "item_desc": upload.item_desc,
                 "contact": {"receiver_contact": mask_mobile(&upload.consignee_mobile)},
             }],
@@ -265,6 +265,14 @@ pub async fn upload_shipment(
     Ok(())
 }
 
+/// WeChat's `delivery_id` for a carrier code: KDNiao's codes are WeChat's but for Yunda.
+fn wechat_delivery_id(carrier: &str) -> &str {
+    match carrier {
+        "YD" => "YUNDA",
+        other => other,
+    }
+}
+
 /// `138****8000`, as WeChat asks for the receiver's contact.
 fn mask_mobile(mobile: &str) -> String {
     if mobile.len() == 11 {
@@ -274,17 +282,136 @@ fn mask_mobile(mobile: &str) -> String {
     }
 }
 
-/// The merchant ships an order; the shipment is uploaded to WeChat right away (and retried by the
-/// worker while it fails).
+/// The merchant ships an order, with a carrier and tracking number or with a KDNiao electronic
+/// waybill; the shipment is uploaded to WeChat right away (and retried by the worker while it
+/// fails). A waybill is asked for only once the order is known to be paid and the sender address
+/// found; if KDNiao refuses or cannot be reached, nothing is shipped.
 pub async fn ship_order(
     state: &AppState,
     principal: &tenant::AdminPrincipal,
     order_no: &str,
-    input: &order::ShipmentIn,
-) -> Result<order::Order, ApiError> {
-    let (_, upload) = order::ship_order(&state.db, principal, order_no, input).await?;
+    input: &order::ShipOrderIn,
+) -> Result<order::ShippedOrder, ApiError> {
+    let (waybill, upload) = match order::parse_ship_plan(input)? {
+        order::ShipPlan::Manual(manual) => {
+            let (_, upload) = order::ship_order(&state.db, principal, order_no, &manual).await?;
+            (None, upload)
+        }
+        order::ShipPlan::Waybill(asked) => {
+            let prepared = order::prepare_waybill(&state.db, principal, order_no, &asked).await?;
+            let account = kdniao_account(state, principal.tenant_id).await?;
+            let issued = state
+                .wechat
+                .kdniao
+                .create_waybill(&account, &waybill_request(&prepared))
+                .await
+                .map_err(kdniao_error)?;
+            tracing::info!(tenant.id = %principal.tenant_id, order.no = %order_no,
+                waybill.shipper = %issued.shipper_code, waybill.no = %issued.logistic_code, "KDNiao waybill issued");
+            let issued = order::NewWaybill {
+                shipper_code: issued.shipper_code,
+                logistic_code: issued.logistic_code,
+                kdn_order_code: issued.kdn_order_code,
+                mark_destination: issued.mark_destination,
+                print_template: issued.print_template,
+            };
+            let (shipped, upload) =
+                order::ship_order_with_waybill(&state.db, principal, &prepared, &issued)
+                    .await
+                    .inspect_err(|error| {
+                        tracing::warn!(tenant.id = %principal.tenant_id, order.no = %order_no,
+                            waybill.no = %issued.logistic_code, %error, "a waybill was issued but the order could not be shipped with it");
+                    })?;
+            (shipped.waybill, upload)
+        }
+    };
     upload_shipment(state, &upload).await?;
-    Ok(order::get_order(&state.db, principal, order_no).await?)
+    Ok(order::ShippedOrder {
+        order: order::get_order(&state.db, principal, order_no).await?,
+        waybill,
+    })
+}
+
+/// The shop's KDNiao account, at its own base URL or the platform's (the sandbox in sandbox mode).
+async fn kdniao_account(
+    state: &AppState,
+    tenant: kernel::TenantId,
+) -> Result<wechat::kdniao::KdniaoAccount, ApiError> {
+    let credentials = order::kdniao_credentials(&state.db, &state.secrets, tenant).await?;
+    Ok(wechat::kdniao::KdniaoAccount {
+        ebusiness_id: credentials.ebusiness_id,
+        app_key: credentials.app_key,
+        base_url: credentials
+            .api_base_url
+            .unwrap_or_else(|| state.wechat.kdniao_base_url.clone()),
+    })
+}
+
+/// KDNiao's refusals (its ResultCode and reason) and failures to reach it, as order errors (502).
+fn kdniao_error(error: wechat::WechatError) -> order::OrderError {
+    match error {
+        wechat::WechatError::Api { errcode, errmsg } => order::OrderError::KdniaoRefused {
+            code: errcode.to_string(),
+            reason: errmsg,
+        },
+        other => order::OrderError::KdniaoUnavailable(other.to_string()),
+    }
+}
+
+fn kdniao_party(
+    name: &str,
+    mobile: &str,
+    province: &str,
+    city: &str,
+    district: &str,
+    detail: &str,
+) -> wechat::kdniao::Party {
+    wechat::kdniao::Party {
+        name: name.to_owned(),
+        mobile: mobile.to_owned(),
+        province_name: province.to_owned(),
+        city_name: city.to_owned(),
+        exp_area_name: district.to_owned(),
+        address: detail.to_owned(),
+    }
+}
+
+/// The 1007 request for an order: its number as `OrderCode` (KDNiao answers a repeat with the
+/// same waybill), paid by the sender (现付), one parcel, the label as HTML.
+fn waybill_request(prepared: &order::WaybillOrder) -> wechat::kdniao::WaybillRequest {
+    let (sender, receiver) = (&prepared.sender, &prepared.receiver);
+    wechat::kdniao::WaybillRequest {
+        order_code: prepared.order_no.clone(),
+        shipper_code: prepared.carrier_code.clone(),
+        pay_type: 1,
+        exp_type: 1,
+        sender: kdniao_party(
+            &sender.name,
+            &sender.mobile,
+            &sender.province,
+            &sender.city,
+            &sender.district,
+            &sender.detail,
+        ),
+        receiver: kdniao_party(
+            &receiver.consignee,
+            &receiver.mobile,
+            &receiver.province,
+            &receiver.city,
+            &receiver.district,
+            &receiver.detail,
+        ),
+        commodity: prepared
+            .goods
+            .iter()
+            .map(|(title, quantity)| wechat::kdniao::Commodity {
+                goods_name: title.clone(),
+                goods_quantity: *quantity,
+            })
+            .collect(),
+        quantity: 1,
+        is_return_print_template: 1,
+    }
 }
 
 /// Retries the shipments whose upload to WeChat has not succeeded yet.
@@ -336,6 +463,113 @@ pub async fn cancel_order_by_merchant(
     .await?;
     close_order_payment(state, principal.tenant_id, order_no).await;
     Ok(cancelled)
+}
+
+/// The most items one batch-ship request may carry.
+pub const MAX_BATCH_SHIP_ITEMS: usize = 50;
+
+/// Ships each item in turn, each on its own (one transaction and one KDNiao call per item): a bad
+/// item is reported with its error code and message and does not stop the others.
+pub async fn batch_ship(
+    state: &AppState,
+    principal: &tenant::AdminPrincipal,
+    items: &[crate::routes::admin::orders::BatchShipItem],
+) -> Result<crate::routes::admin::orders::BatchShipOut, ApiError> {
+    use crate::routes::admin::orders::{BatchShipError, BatchShipOut, BatchShipResult};
+    principal.require(tenant::Permission::ManageOrders)?;
+    if items.is_empty() || items.len() > MAX_BATCH_SHIP_ITEMS {
+        return Err(order::OrderError::invalid(
+            "items",
+            format!("1 to {MAX_BATCH_SHIP_ITEMS} items per request"),
+        )
+        .into());
+    }
+    let mut results = Vec::with_capacity(items.len());
+    for item in items {
+        let input = order::ShipOrderIn {
+            carrier: item.carrier.clone(),
+            tracking_no: item.tracking_no.clone(),
+            waybill: item.waybill.clone(),
+        };
+        let result = match ship_order(state, principal, item.order_no.trim(), &input).await {
+            Ok(shipped) => BatchShipResult {
+                order_no: item.order_no.clone(),
+                ok: true,
+                shipped: Some(shipped),
+                error: None,
+            },
+            Err(error) => BatchShipResult {
+                order_no: item.order_no.clone(),
+                ok: false,
+                shipped: None,
+                error: Some(BatchShipError {
+                    status: error.status().as_u16(),
+                    code: error.code().to_owned(),
+                    message: error.message().to_owned(),
+                }),
+            },
+        };
+        results.push(result);
+    }
+    let shipped = results.iter().filter(|result| result.ok).count();
+    Ok(BatchShipOut {
+        shipped,
+        failed: results.len() - shipped,
+        results,
+    })
+}
+
+/// How long a tracking answer is reused: the carrier's traces move in hours, customers refresh in
+/// seconds.
+const TRACKING_CACHE_TTL: std::time::Duration = std::time::Duration::from_secs(120);
+
+/// `GET /shop/orders/{no}/tracking`: the customer's own shipped order → KDNiao 1002 with the
+/// shop's account (cached for two minutes per order).
+pub async fn track_order(
+    state: &AppState,
+    customer: &CustomerPrincipal,
+    order_no: &str,
+) -> Result<order::TrackingOut, ApiError> {
+    let parcel = order::parcel_to_track(&state.db, customer, order_no).await?;
+    let key = infra::CacheKey::tenant(
+        customer.tenant_id,
+        &["order", "tracking", &parcel.order_no, &parcel.tracking_no],
+    );
+    if let Some(cached) = state.cache.get_json::<order::TrackingOut>(&key).await {
+        return Ok(cached);
+    }
+    let account = kdniao_account(state, customer.tenant_id).await?;
+    let last_four = parcel
+        .consignee_mobile
+        .get(parcel.consignee_mobile.len().saturating_sub(4)..)
+        .unwrap_or_default();
+    let tracking = state
+        .wechat
+        .kdniao
+        .track_parcel(&account, &parcel.carrier, &parcel.tracking_no, last_four)
+        .await
+        .map_err(kdniao_error)?;
+    let answer = order::TrackingOut {
+        order_no: parcel.order_no,
+        carrier: parcel.carrier,
+        tracking_no: parcel.tracking_no,
+        state_text: order::tracking_state_text(&tracking.state).to_owned(),
+        state: tracking.state,
+        traces: tracking
+            .traces
+            .into_iter()
+            .map(|trace| order::TrackingTrace {
+                time: trace.accept_time,
+                station: trace.accept_station,
+            })
+            .collect(),
+        fetched_at: chrono::Utc::now(),
+    };
+    state
+        .cache
+        .set_json(&key, &answer, TRACKING_CACHE_TTL)
+        .await;
+    Ok(answer)
 }
 
 /// Where WeChat Pay posts this shop's notifications: the configured public base URL, else the

@@ -22,6 +22,8 @@ pub enum ErrorKind {
     RateLimited,
     /// A dependency is unavailable (503).
     Unavailable,
+    /// A dependency answered, but refused or garbled the call (502); the message says how.
+    BadGateway,
     /// A bug or an unexpected failure (500); the body never says more.
     Internal,
 }

@@ -36,6 +36,28 @@ pub enum OrderError {
     PaymentExpired,
     #[error("the Idempotency-Key header is required: 1 to 64 letters, digits, '-' or '_'")]
     InvalidIdempotencyKey,
+    #[error("this Idempotency-Key was already used for a different order request")]
+    IdempotencyKeyReused,
+    #[error("no such sender address")]
+    SenderAddressNotFound,
+    #[error("at most {0} sender addresses per shop")]
+    TooManySenderAddresses(usize),
+    #[error("the shop has no sender address; add one (or name one) before asking for a waybill")]
+    NoSenderAddress,
+    #[error("the shop has no KDNiao account; set it with PUT /api/v1/admin/kdniao")]
+    KdniaoNotConfigured,
+    #[error("KDNiao refused the request (ResultCode {code}): {reason}")]
+    KdniaoRefused { code: String, reason: String },
+    #[error("KDNiao could not be reached or answered nonsense: {0}")]
+    KdniaoUnavailable(String),
+    #[error("this order was not shipped with an electronic waybill")]
+    WaybillNotFound,
+    #[error("the shop has no freight template (it charges by its flat freight rule)")]
+    FreightTemplateNotFound,
+    #[error("this order has not been shipped yet")]
+    NotShipped,
+    #[error("the stored KDNiao AppKey cannot be opened (was the master key changed?)")]
+    SealedSecret,
     #[error("no such after-sale")]
     AfterSaleNotFound,
     #[error("an after-sale in {from} cannot {event}")]
@@ -89,6 +111,17 @@ impl ErrorCode for OrderError {
             Self::IllegalTransition { .. } => "order.illegal_transition",
             Self::InvalidIdempotencyKey => "order.invalid_idempotency_key",
             Self::PaymentExpired => "order.payment_expired",
+            Self::IdempotencyKeyReused => "order.idempotency_key_reused",
+            Self::SenderAddressNotFound => "order.sender_address_not_found",
+            Self::TooManySenderAddresses(_) => "order.too_many_sender_addresses",
+            Self::NoSenderAddress => "order.no_sender_address",
+            Self::KdniaoNotConfigured => "order.kdniao_not_configured",
+            Self::KdniaoRefused { .. } => "order.kdniao_refused",
+            Self::KdniaoUnavailable(_) => "order.kdniao_unavailable",
+            Self::WaybillNotFound => "order.waybill_not_found",
+            Self::NotShipped => "order.not_shipped",
+            Self::FreightTemplateNotFound => "order.freight_template_not_found",
+            Self::SealedSecret => "internal",
             Self::AfterSaleNotFound => "order.after_sale_not_found",
             Self::AfterSaleIllegalTransition { .. } => "order.after_sale_illegal_transition",
             Self::AfterSaleNotAllowed(_) => "order.after_sale_not_allowed",
@@ -111,17 +144,25 @@ impl ErrorCode for OrderError {
             | Self::SkuNotOnSale(_)
             | Self::NothingToCheckOut
             | Self::CartFull(_)
-            | Self::TooManyAddresses(_) => ErrorKind::Validation,
+            | Self::TooManyAddresses(_)
+            | Self::TooManySenderAddresses(_) => ErrorKind::Validation,
             Self::InvalidIdempotencyKey => ErrorKind::BadRequest,
             Self::SkuNotFound(_)
             | Self::CartLineNotFound
             | Self::AddressNotFound
             | Self::OrderNotFound
+            | Self::SenderAddressNotFound
+            | Self::WaybillNotFound
+            | Self::FreightTemplateNotFound
             | Self::AfterSaleNotFound
             | Self::ReviewNotFound => ErrorKind::NotFound,
             Self::InsufficientStock { .. }
             | Self::IllegalTransition { .. }
             | Self::PaymentExpired
+            | Self::IdempotencyKeyReused
+            | Self::NoSenderAddress
+            | Self::KdniaoNotConfigured
+            | Self::NotShipped
             | Self::AfterSaleIllegalTransition { .. }
             | Self::AfterSaleNotAllowed(_)
             | Self::AfterSaleWindowClosed(_)
@@ -130,6 +171,8 @@ impl ErrorCode for OrderError {
             | Self::ReviewNotAllowed
             | Self::ReviewExists
             | Self::ReviewAlreadyReplied => ErrorKind::Conflict,
+            Self::KdniaoRefused { .. } | Self::KdniaoUnavailable(_) => ErrorKind::BadGateway,
+            Self::SealedSecret => ErrorKind::Internal,
             Self::Catalog(inner) => inner.kind(),
             Self::Tenant(inner) => inner.kind(),
             Self::Database(_) => ErrorKind::Internal,

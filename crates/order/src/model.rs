@@ -212,12 +212,23 @@ pub struct Order {
     pub expires_at: DateTime<Utc>,
     pub paid_at: Option<DateTime<Utc>>,
     pub shipment: Option<Shipment>,
+    /// The merchant's own note (admin API only; never shown to the customer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub merchant_remark: Option<String>,
     /// Refunded through after-sales (WeChat confirmed), in fen.
     pub refunded_fen: i64,
     /// Its after-sales, oldest first.
     pub after_sales: Vec<crate::AfterSaleBrief>,
     pub created_at: DateTime<Utc>,
     pub timeline: Vec<OrderTransition>,
+}
+
+impl Order {
+    /// What the customer may see: the merchant's remark removed.
+    pub(crate) fn for_customer(mut self) -> Order {
+        self.merchant_remark = None;
+        self
+    }
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -251,6 +262,10 @@ pub struct OrderFilter {
     /// Until this instant (RFC 3339), exclusive.
     pub to: Option<DateTime<Utc>>,
     pub order_no: Option<String>,
+    /// The customer's id.
+    pub customer_id: Option<Uuid>,
+    /// Orders with a line of this product.
+    pub product_id: Option<Uuid>,
 }
 
 /// What WeChat needs to hear about a shipment (see `upload_shipping_info`).

@@ -5,8 +5,8 @@ use kernel::TenantId;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select, UpdateMany};
 
 use crate::entity::{
-    address, after_sale, after_sale_transition, cart_line, freight_rule, order, order_line, review,
-    transition,
+    address, after_sale, after_sale_transition, cart_line, freight_rule, freight_template,
+    kdniao_account, order, order_line, review, sender_address, transition, waybill,
 };
 
 pub(crate) struct Scoped {
@@ -43,6 +43,10 @@ scoped_tables! {
     order_line: order_lines, update_order_lines;
     transition: transitions, update_transitions;
     freight_rule: freight_rules, update_freight_rules;
+    sender_address: sender_addresses, update_sender_addresses;
+    kdniao_account: kdniao_accounts, update_kdniao_accounts;
+    waybill: waybills, update_waybills;
+    freight_template: freight_templates, update_freight_templates;
     after_sale: after_sales, update_after_sales;
     after_sale_transition: after_sale_transitions, update_after_sale_transitions;
     review: reviews, update_reviews;
@@ -55,5 +59,10 @@ impl Scoped {
 
     pub fn delete_addresses(&self) -> sea_orm::DeleteMany<address::Entity> {
         address::Entity::delete_many().filter(address::Column::TenantId.eq(self.tenant))
+    }
+
+    pub fn delete_sender_addresses(&self) -> sea_orm::DeleteMany<sender_address::Entity> {
+        sender_address::Entity::delete_many()
+            .filter(sender_address::Column::TenantId.eq(self.tenant))
     }
 }

@@ -197,10 +197,26 @@ impl KdniaoClient {
         shipper_code: &str,
         logistic_code: &str,
     ) -> Result<Tracking, WechatError> {
-        let request_data = serde_json::json!({
+        self.track_parcel(account, shipper_code, logistic_code, "")
+            .await
+    }
+
+    /// The traces of a parcel (1002), with `CustomerName` when not empty: the last four digits
+    /// of the receiver's or sender's phone, which SF (顺丰) requires.
+    pub async fn track_parcel(
+        &self,
+        account: &KdniaoAccount,
+        shipper_code: &str,
+        logistic_code: &str,
+        customer_name: &str,
+    ) -> Result<Tracking, WechatError> {
+        let mut request = serde_json::json!({
             "OrderCode": "", "ShipperCode": shipper_code, "LogisticCode": logistic_code
-        })
-        .to_string();
+        });
+        if !customer_name.is_empty() {
+            request["CustomerName"] = Value::String(customer_name.to_owned());
+        }
+        let request_data = request.to_string();
         let body = self
             .call(
                 account,

@@ -30,6 +30,10 @@ pub struct Model {
     /// `pending`, `uploaded` or `failed`: the shipment's upload to WeChat.
     pub shipping_upload: Option<String>,
     pub shipping_upload_error: Option<String>,
+    /// The merchant's own note, never shown to the customer.
+    pub merchant_remark: Option<String>,
+    /// SHA-256 of the canonical checkout request first sent with `idempotency_key`.
+    pub request_digest: Option<String>,
     /// Money claimed by open or refunded after-sales (never above `payable`).
     pub refund_claimed_fen: i64,
     /// Money refunded (WeChat confirmed).

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use super::addresses::{address_from_row, address_row};
 use super::lifecycle::{load_order, record_transition};
-use super::pricing::price;
+use super::pricing::{FreightPolicy, price};
 use super::reserve::{self, Reservation};
 use super::{now, parse};
 use crate::entity::{address, cart_line, order, order_line};
@@ -74,9 +74,17 @@ async fn priced(
     let lines = checkout_lines(db, principal, input).await?;
     let sku_ids: Vec<Uuid> = lines.iter().map(|line| line.sku_id).collect();
     let skus = catalog::skus_for_checkout(db, principal.tenant_id, &sku_ids).await?;
-    let rule = super::freight::freight_rule(db, principal.tenant_id).await?;
-    let pricing = price(&lines, &skus, rule)?;
     let address = checkout_address(db, principal, input.address_id).await?;
+    let policy = match super::freight_template::freight_template(db, principal.tenant_id).await? {
+        Some(template) => FreightPolicy::Template {
+            template,
+            province: address.province.clone(),
+        },
+        None => super::freight::freight_rule(db, principal.tenant_id)
+            .await?
+            .into(),
+    };
+    let pricing = price(&lines, &skus, policy)?;
     Ok((pricing, address))
 }
 
@@ -100,10 +108,26 @@ pub(crate) fn new_order_no() -> String {
     )
 }
 
+/// SHA-256 of the canonical form of a checkout request: the address, the lines as sent (or
+/// `null` for the whole cart) and the trimmed remark, in a fixed order.
+pub(crate) fn request_digest(input: &CheckoutIn) -> String {
+    let lines = input.lines.as_ref().map(|lines| {
+        lines
+            .iter()
+            .map(|line| serde_json::json!([line.sku_id, line.quantity]))
+            .collect::<Vec<_>>()
+    });
+    let canonical = serde_json::json!([input.address_id, lines, input.remark.trim()]);
+    infra::token::digest(&canonical.to_string())
+}
+
+/// The order already placed with `key`, if any. The key used with another request is refused:
+/// a client must not get an order for something other than what it sent.
 async fn find_by_key(
     db: &impl ConnectionTrait,
     principal: &CustomerPrincipal,
     key: &str,
+    digest: &str,
 ) -> Result<Option<Order>, OrderError> {
     let row = scoped(principal.tenant_id)
         .orders()
@@ -112,7 +136,20 @@ async fn find_by_key(
         .one(db)
         .await?;
     match row {
-        Some(row) => Ok(Some(load_order(db, principal.tenant_id, row).await?)),
+        Some(row) => {
+            if row
+                .request_digest
+                .as_deref()
+                .is_some_and(|stored| stored != digest)
+            {
+                return Err(OrderError::IdempotencyKeyReused);
+            }
+            Ok(Some(
+                load_order(db, principal.tenant_id, row)
+                    .await?
+                    .for_customer(),
+            ))
+        }
         None => Ok(None),
     }
 }
@@ -160,6 +197,8 @@ async fn write_order<C: ConnectionTrait + TransactionTrait>(
         shipped_at: Set(None),
         shipping_upload: Set(None),
         shipping_upload_error: Set(None),
+        merchant_remark: Set(None),
+        request_digest: Set(Some(request_digest(input))),
         refund_claimed_fen: Set(0),
         refunded_fen: Set(0),
         created_at: Set(now),
@@ -252,7 +291,8 @@ pub async fn submit_order<C: ConnectionTrait + TransactionTrait>(
 ) -> Result<Order, OrderError> {
     let tenant = principal.tenant_id;
     let key = parse::idempotency_key(idempotency_key)?;
-    if let Some(existing) = find_by_key(db, principal, &key).await? {
+    let digest = request_digest(input);
+    if let Some(existing) = find_by_key(db, principal, &key, &digest).await? {
         return Ok(existing);
     }
     let (pricing, address) = priced(db, principal, input).await?;
@@ -287,7 +327,7 @@ pub async fn submit_order<C: ConnectionTrait + TransactionTrait>(
             if reservation == Reservation::Reserved {
                 reserve::release(hot, tenant, &lines).await;
             }
-            if let Some(existing) = find_by_key(db, principal, &key).await? {
+            if let Some(existing) = find_by_key(db, principal, &key, &digest).await? {
                 return Ok(existing);
             }
             continue;
@@ -311,6 +351,33 @@ pub async fn submit_order<C: ConnectionTrait + TransactionTrait>(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_request_digest_depends_on_what_was_asked_only() {
+        let sku_id = Uuid::nil();
+        let request = |quantity: i64, remark: &str| CheckoutIn {
+            address_id: Some(Uuid::nil()),
+            lines: Some(vec![LineIn { sku_id, quantity }]),
+            remark: remark.to_owned(),
+        };
+        assert_eq!(
+            request_digest(&request(1, "快点")),
+            request_digest(&request(1, " 快点 "))
+        );
+        assert_ne!(
+            request_digest(&request(1, "")),
+            request_digest(&request(2, ""))
+        );
+        assert_ne!(
+            request_digest(&request(1, "")),
+            request_digest(&request(1, "x"))
+        );
+        let whole_cart = CheckoutIn {
+            lines: None,
+            ..request(1, "")
+        };
+        assert_ne!(request_digest(&whole_cart), request_digest(&request(1, "")));
+    }
 
     #[test]
     fn order_numbers_are_valid_wechat_pay_out_trade_nos() {

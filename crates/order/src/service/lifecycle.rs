@@ -147,6 +147,7 @@ pub(crate) async fn load_order(
             }),
             _ => None,
         },
+        merchant_remark: row.merchant_remark,
         created_at: row.created_at,
         timeline,
     })
@@ -173,7 +174,9 @@ pub async fn get_customer_order(
     order_no: &str,
 ) -> Result<Order, OrderError> {
     let row = customer_order_row(db, principal, order_no).await?;
-    load_order(db, principal.tenant_id, row).await
+    Ok(load_order(db, principal.tenant_id, row)
+        .await?
+        .for_customer())
 }
 
 /// The customer's orders, newest first (at most 50).
@@ -190,7 +193,11 @@ pub async fn list_customer_orders(
         .await?;
     let mut orders = Vec::with_capacity(rows.len());
     for row in rows {
-        orders.push(load_order(db, principal.tenant_id, row).await?);
+        orders.push(
+            load_order(db, principal.tenant_id, row)
+                .await?
+                .for_customer(),
+        );
     }
     Ok(orders)
 }
@@ -312,6 +319,7 @@ pub async fn cancel_order<C: ConnectionTrait + TransactionTrait>(
         "cancelled by the customer",
     )
     .await
+    .map(Order::for_customer)
 }
 
 /// Cancels every order of every shop still unpaid at `now` past its deadline and returns its

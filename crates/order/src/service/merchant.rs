@@ -6,7 +6,7 @@ use customer::CustomerPrincipal;
 use kernel::TenantId;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, QueryTrait,
     TransactionSession, TransactionTrait,
 };
 use tenant::{AdminPrincipal, Permission};
@@ -15,7 +15,7 @@ use super::lifecycle::{
     cancel_by, customer_order_row, load_order, next_status, record_transition, status_of,
 };
 use super::now;
-use crate::entity::order;
+use crate::entity::{order, order_line};
 use crate::error::OrderError;
 use crate::model::{
     Actor, MerchantCancelIn, Order, OrderEvent, OrderFilter, OrderStatus, ShipmentIn,
@@ -27,7 +27,7 @@ fn tenant_error(error: tenant::TenantError) -> OrderError {
     OrderError::Tenant(error)
 }
 
-async fn order_row(
+pub(crate) async fn order_row(
     db: &impl ConnectionTrait,
     tenant: TenantId,
     order_no: &str,
@@ -40,16 +40,11 @@ async fn order_row(
         .ok_or(OrderError::OrderNotFound)
 }
 
-/// The shop's orders, newest first (at most 100), filtered.
-pub async fn list_orders(
-    db: &impl ConnectionTrait,
-    principal: &AdminPrincipal,
+/// The shop's orders matching `filter` (status, creation time, number, customer, product).
+pub(crate) fn filtered_orders(
+    tenant: TenantId,
     filter: &OrderFilter,
-) -> Result<Vec<Order>, OrderError> {
-    principal
-        .require(Permission::ViewOrders)
-        .map_err(tenant_error)?;
-    let tenant = principal.tenant_id;
+) -> Result<sea_orm::Select<order::Entity>, OrderError> {
     let mut query = scoped(tenant).orders();
     if let Some(status) = filter.status.as_deref() {
         let status = OrderStatus::parse(status).ok_or_else(|| {
@@ -69,7 +64,32 @@ pub async fn list_orders(
     if let Some(no) = filter.order_no.as_deref() {
         query = query.filter(order::Column::OrderNo.eq(no.trim()));
     }
-    let rows = query
+    if let Some(customer_id) = filter.customer_id {
+        query = query.filter(order::Column::CustomerId.eq(customer_id));
+    }
+    if let Some(product_id) = filter.product_id {
+        let with_product = scoped(tenant)
+            .order_lines()
+            .select_only()
+            .column(order_line::Column::OrderId)
+            .filter(order_line::Column::ProductId.eq(product_id))
+            .into_query();
+        query = query.filter(order::Column::Id.in_subquery(with_product));
+    }
+    Ok(query)
+}
+
+/// The shop's orders, newest first (at most 100), filtered.
+pub async fn list_orders(
+    db: &impl ConnectionTrait,
+    principal: &AdminPrincipal,
+    filter: &OrderFilter,
+) -> Result<Vec<Order>, OrderError> {
+    principal
+        .require(Permission::ViewOrders)
+        .map_err(tenant_error)?;
+    let tenant = principal.tenant_id;
+    let rows = filtered_orders(tenant, filter)?
         .order_by_desc(order::Column::Id)
         .limit(100)
         .all(db)
@@ -133,23 +153,37 @@ async fn advance<C: ConnectionTrait + TransactionTrait>(
     reason: &str,
     extra: impl FnOnce(sea_orm::UpdateMany<order::Entity>) -> sea_orm::UpdateMany<order::Entity>,
 ) -> Result<(), OrderError> {
+    let txn = db.begin().await?;
+    advance_in(&txn, tenant, row, event, actor, reason, extra).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// [`advance`] inside the caller's transaction, so more can be written with the move.
+pub(crate) async fn advance_in(
+    txn: &impl ConnectionTrait,
+    tenant: TenantId,
+    row: &order::Model,
+    event: OrderEvent,
+    actor: Actor,
+    reason: &str,
+    extra: impl FnOnce(sea_orm::UpdateMany<order::Entity>) -> sea_orm::UpdateMany<order::Entity>,
+) -> Result<(), OrderError> {
     let from = status_of(&row.status);
     let to = next_status(from, event)?;
-    let txn = db.begin().await?;
     let update = scoped(tenant)
         .update_orders()
         .filter(order::Column::Id.eq(row.id))
         .filter(order::Column::Status.eq(from.as_str()))
         .col_expr(order::Column::Status, Expr::value(to.as_str()))
         .col_expr(order::Column::UpdatedAt, Expr::value(now()));
-    let updated = extra(update).exec(&txn).await?;
+    let updated = extra(update).exec(txn).await?;
     if updated.rows_affected == 0 {
         // Moved meanwhile: judge the event against where it is now.
-        drop(txn);
         let current = scoped(tenant)
             .orders()
             .filter(order::Column::Id.eq(row.id))
-            .one(db)
+            .one(txn)
             .await?
             .ok_or(OrderError::OrderNotFound)?;
         next_status(status_of(&current.status), event)?;
@@ -158,23 +192,12 @@ async fn advance<C: ConnectionTrait + TransactionTrait>(
             to,
         });
     }
-    record_transition(&txn, tenant, row.id, Some(from), to, actor, reason).await?;
-    txn.commit().await?;
+    record_transition(txn, tenant, row.id, Some(from), to, actor, reason).await?;
     Ok(())
 }
 
-/// The merchant ships a paid order with a carrier and tracking number. The shipment's upload to
-/// WeChat is `pending` until [`record_shipping_upload`] says how it went.
-pub async fn ship_order<C: ConnectionTrait + TransactionTrait>(
-    db: &C,
-    principal: &AdminPrincipal,
-    order_no: &str,
-    input: &ShipmentIn,
-) -> Result<(Order, ShippingUpload), OrderError> {
-    principal
-        .require(Permission::ManageOrders)
-        .map_err(tenant_error)?;
-    let tenant = principal.tenant_id;
+/// A carrier (1 to 30 characters) and a tracking number (1 to 64 letters, digits or '-').
+pub(crate) fn parse_shipment(input: &ShipmentIn) -> Result<(String, String), OrderError> {
     let carrier = input.carrier.trim().to_owned();
     let tracking_no = input.tracking_no.trim().to_owned();
     let mut problems = Vec::new();
@@ -192,9 +215,26 @@ pub async fn ship_order<C: ConnectionTrait + TransactionTrait>(
             "1 to 64 letters, digits or '-'",
         ));
     }
-    if !problems.is_empty() {
-        return Err(OrderError::Invalid(problems));
+    if problems.is_empty() {
+        Ok((carrier, tracking_no))
+    } else {
+        Err(OrderError::Invalid(problems))
     }
+}
+
+/// The merchant ships a paid order with a carrier and tracking number. The shipment's upload to
+/// WeChat is `pending` until [`record_shipping_upload`] says how it went.
+pub async fn ship_order<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    principal: &AdminPrincipal,
+    order_no: &str,
+    input: &ShipmentIn,
+) -> Result<(Order, ShippingUpload), OrderError> {
+    principal
+        .require(Permission::ManageOrders)
+        .map_err(tenant_error)?;
+    let tenant = principal.tenant_id;
+    let (carrier, tracking_no) = parse_shipment(input)?;
     let row = order_row(db, tenant, order_no).await?;
     let (c, t) = (carrier.clone(), tracking_no.clone());
     advance(
@@ -221,7 +261,7 @@ pub async fn ship_order<C: ConnectionTrait + TransactionTrait>(
     Ok((load_order(db, tenant, row).await?, upload))
 }
 
-fn shipping_upload_of(row: &order::Model) -> ShippingUpload {
+pub(crate) fn shipping_upload_of(row: &order::Model) -> ShippingUpload {
     let item_desc = serde_json::from_value::<crate::model::Pricing>(row.pricing.clone())
         .ok()
         .and_then(|p| p.lines.first().map(|line| line.title.clone()))
@@ -301,7 +341,9 @@ pub async fn confirm_receipt<C: ConnectionTrait + TransactionTrait>(
     )
     .await?;
     let row = customer_order_row(db, principal, order_no).await?;
-    load_order(db, principal.tenant_id, row).await
+    Ok(load_order(db, principal.tenant_id, row)
+        .await?
+        .for_customer())
 }
 
 /// Completes, for every shop, orders shipped at or before `shipped_before` that the customer has

@@ -63,13 +63,32 @@ impl FreightRule {
     }
 }
 
+/// How a checkout's freight is charged: the shop's flat rule, or its template for the address's
+/// province.
+#[derive(Clone, Debug)]
+pub enum FreightPolicy {
+    Flat(FreightRule),
+    Template {
+        template: super::freight_template::FreightTemplate,
+        province: String,
+    },
+}
+
+impl From<FreightRule> for FreightPolicy {
+    fn from(rule: FreightRule) -> Self {
+        FreightPolicy::Flat(rule)
+    }
+}
+
 /// Prices `lines` against the current SKUs; refuses unknown SKUs, products not on sale and lines
 /// above the stock.
 pub fn price(
     lines: &[LineIn],
     skus: &[CheckoutSku],
-    rule: FreightRule,
+    policy: impl Into<FreightPolicy>,
 ) -> Result<Pricing, OrderError> {
+    let policy = policy.into();
+    let mut grams = 0;
     let mut priced = Vec::with_capacity(lines.len());
     for line in lines {
         let sku = skus
@@ -96,11 +115,18 @@ pub fn price(
             quantity: line.quantity,
             line_total: sku.price * line.quantity,
         });
+        grams += sku.weight_grams * line.quantity;
     }
     let goods_total: i64 = priced.iter().map(|line| line.line_total).sum();
     let discounts: Vec<Figure> = Vec::new();
     let discount_total: i64 = discounts.iter().map(|d| d.amount).sum();
-    let freight = rule.freight(goods_total);
+    let freight = match &policy {
+        FreightPolicy::Flat(rule) => rule.freight(goods_total),
+        FreightPolicy::Template { template, province } => {
+            let pieces = priced.iter().map(|line| line.quantity).sum();
+            template.freight(province, pieces, grams, goods_total)
+        }
+    };
     let payable = (goods_total - discount_total).max(0) + freight.amount;
     Ok(Pricing {
         lines: priced,

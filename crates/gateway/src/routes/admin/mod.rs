@@ -8,9 +8,11 @@ pub mod auth;
 pub mod catalog;
 pub mod certification;
 pub mod freight;
+pub mod kdniao;
 pub mod orders;
 pub mod payments;
 pub mod reviews;
+pub mod sender_addresses;
 pub mod shop;
 pub mod staff;
 pub mod wechat;
@@ -26,6 +28,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(payments::configure)
         .configure(orders::configure)
         .configure(freight::configure)
+        .configure(sender_addresses::configure)
+        .configure(kdniao::configure)
         .configure(after_sales::configure)
         .configure(reviews::configure);
 }

@@ -16,7 +16,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(get_order)
         .service(cancel_order)
         .service(pay_order)
-        .service(confirm_receipt);
+        .service(confirm_receipt)
+        .service(track_order);
 }
 
 /// What the order would cost: lines, goods, discounts, freight and payable, each with its rule.
@@ -129,4 +130,17 @@ async fn confirm_receipt(
     no: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(order::confirm_receipt(&state.db, &customer, &no).await?))
+}
+
+/// Where the parcel of one of the customer's shipped orders is (KDNiao, cached for two minutes).
+#[utoipa::path(get, path = "/api/v1/shop/orders/{no}/tracking", tag = "shop",
+    responses((status = 200, body = order::TrackingOut), (status = 404, body = crate::error::ErrorBody),
+    (status = 409, body = crate::error::ErrorBody), (status = 502, body = crate::error::ErrorBody)), security(("bearer" = [])))]
+#[get("/orders/{no}/tracking")]
+async fn track_order(
+    ShopCustomer { customer, .. }: ShopCustomer,
+    state: web::Data<AppState>,
+    no: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(HttpResponse::Ok().json(crate::flows::track_order(&state, &customer, &no).await?))
 }
