@@ -1,7 +1,9 @@
 //! Background workers started by `Application::build` and stopped when the server stops: the
-//! sweep of unpaid orders, the auto-completion of shipped orders and the retry of shipments not yet uploaded to WeChat.
+//! sweep of unpaid orders (closing their WeChat payments), the auto-completion of shipped orders,
+//! the retry of shipments not yet uploaded to WeChat, and, every
+//! `payments.reconcile_interval_secs`, the reconciliation of pending payments with WeChat Pay.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::web;
 use tokio::sync::watch;
@@ -20,19 +22,15 @@ impl Sweeper {
     pub fn start(state: web::Data<AppState>) -> Sweeper {
         let (stop, mut stopped) = watch::channel(false);
         let interval = Duration::from_secs(state.settings.orders.sweep_interval_secs);
+        let reconcile_every = Duration::from_secs(state.settings.payments.reconcile_interval_secs);
         let task = tokio::spawn(async move {
+            let mut last_reconciliation: Option<Instant> = None;
             loop {
                 tokio::select! {
                     _ = stopped.changed() => return,
                     () = tokio::time::sleep(interval) => {}
                 }
-                match order::cancel_expired_orders(
-                    &state.db,
-                    &state.catalog_cache,
-                    chrono::Utc::now(),
-                )
-                .await
-                {
+                match crate::flows::sweep_unpaid_orders(&state, chrono::Utc::now()).await {
                     Ok(report) if !report.cancelled.is_empty() => {
                         tracing::info!(
                             orders.cancelled = report.cancelled.len(),
@@ -58,6 +56,14 @@ impl Sweeper {
                 }
                 if let Err(error) = crate::flows::retry_shipping_uploads(&state).await {
                     tracing::warn!(%error, "shipping upload retry failed");
+                }
+                if last_reconciliation.is_none_or(|at: Instant| at.elapsed() >= reconcile_every) {
+                    last_reconciliation = Some(Instant::now());
+                    if let Err(error) =
+                        crate::flows::reconcile_payments(&state, chrono::Utc::now()).await
+                    {
+                        tracing::warn!(%error, "payment reconciliation pass failed");
+                    }
                 }
             }
         });

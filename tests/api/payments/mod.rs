@@ -5,6 +5,7 @@
 mod client;
 mod flow;
 mod notifications;
+mod reconciliation;
 mod recovery;
 mod refunds;
 

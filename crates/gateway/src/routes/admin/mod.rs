@@ -9,6 +9,7 @@ pub mod certification;
 pub mod freight;
 pub mod orders;
 pub mod payments;
+pub mod reconciliation;
 pub mod shop;
 pub mod staff;
 pub mod wechat;
@@ -22,6 +23,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(wechat::configure)
         .configure(catalog::configure)
         .configure(payments::configure)
+        .configure(reconciliation::configure)
         .configure(orders::configure)
         .configure(freight::configure);
 }
