@@ -389,7 +389,8 @@ pub struct ReconcileReport {
 /// several gateway processes never query one payment at once, and each waits its backoff), then
 /// queried at WeChat. Found paid: recorded exactly once and the order side run
 /// ([`order_payment_recorded`]: marked paid, or refunded and flagged if the order was cancelled
-/// meanwhile). A close asked for and not done: closed now.
+/// meanwhile). Not paid, and a close was asked for (an earlier one failed) or the payment is past
+/// its deadline: closed now, so pending payments do not linger.
 pub async fn reconcile_payments(
     state: &AppState,
     now: chrono::DateTime<chrono::Utc>,
@@ -420,7 +421,10 @@ pub async fn reconcile_payments(
             if let Some(recorded) = &queried.recorded {
                 order_payment_recorded(state, tenant, recorded).await?;
                 report.recovered.push((tenant, no.to_owned()));
-            } else if payment_due.close_requested && queried.trade_state != "SUCCESS" {
+            } else if (payment_due.close_requested || payment_due.expired)
+                && queried.trade_state != "SUCCESS"
+            {
+                // Asked to close (a close failed), or past its deadline: nobody may pay it now.
                 payment::close_payment(&state.db, &state.payments, tenant, no).await?;
                 report.closed += 1;
             }

@@ -161,6 +161,8 @@ pub struct DuePayment {
     pub check_count: i64,
     /// Closing was asked for and has not succeeded yet.
     pub close_requested: bool,
+    /// Past the deadline it was prepared with: it can no longer be paid for its order.
+    pub expired: bool,
 }
 
 /// A payment newly recorded as paid.

@@ -2,7 +2,8 @@
 //! passes racing query it once); a payment that arrives for an order the sweep cancelled is
 //! refunded, flagged and noted; WeChat's trade bill is set against the ledger to the fen; and a
 //! notification whose order side fails (the orders table is gone) is answered 500, retried by
-//! WeChat on its schedule, and completes once the table is back.
+//! WeChat on its schedule, and completes once the table is back. Failed closes and payments past
+//! their deadline are closed by the pass.
 
 use chrono::{Duration, Utc};
 use payment::PaymentState;
@@ -496,4 +497,28 @@ async fn a_notification_whose_order_side_fails_is_retried_until_it_succeeds(app:
         Some(1),
         "{ledger}"
     );
+}
+
+on_every_backend!(a_payment_past_its_deadline_is_closed_by_the_pass);
+
+async fn a_payment_past_its_deadline_is_closed_by_the_pass(app: TestApp) {
+    let operator = app.operator_token().await;
+    let shop = paying_order_shop(&app, &operator, 600).await;
+    let buyer = Buyer::new(&app, &shop.shop.appid, "o_buyer_0005").await;
+    let no = place_order(&app, &shop, &buyer, "expired-1").await;
+    prepay(&app, &buyer, &no).await;
+    // Old enough to query, still within the order's 15 minutes: queried, left open.
+    let early = gateway::flows::reconcile_payments(&app.state, Utc::now() + Duration::minutes(6))
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!((early.checked, early.closed), (1, 0), "{early:?}");
+    // Past the deadline (the sweep has not run): the pass closes it at WeChat.
+    let late = gateway::flows::reconcile_payments(&app.state, Utc::now() + Duration::hours(1))
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!((late.checked, late.closed), (1, 1), "{late:?}");
+    let closed = payment::get_payment(&app.db, shop.tenant(), &no)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(closed.state, PaymentState::Closed);
 }

@@ -56,6 +56,7 @@ pub async fn payments_due_for_check(
             out_trade_no: row.out_trade_no,
             check_count: row.check_count,
             close_requested: row.close_requested_at.is_some(),
+            expired: row.expires_at.is_some_and(|at| at <= now),
         })
         .collect())
 }
