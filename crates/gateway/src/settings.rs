@@ -364,4 +364,15 @@ mod tests {
         assert!(problems[2].contains("security.master_key"));
         Ok(())
     }
+
+    #[test]
+    fn a_backoff_cap_below_its_base_is_refused() -> Result<(), SettingsError> {
+        let mut settings = Settings::defaults()?;
+        settings.payments.reconcile_backoff_secs = 600;
+        settings.payments.reconcile_backoff_max_secs = 60;
+        let problems = settings.check().err().map(|e| e.0).unwrap_or_default();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("payments.reconcile"), "{problems:?}");
+        Ok(())
+    }
 }
