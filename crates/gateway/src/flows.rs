@@ -316,10 +316,24 @@ pub async fn retry_shipping_uploads(state: &AppState) -> Result<usize, ApiError>
 }
 
 /// Closes the WeChat payment of a cancelled order, if one was prepared, so the customer can no
-/// longer pay it. Best effort: money that still arrives is refunded by `order_payment_recorded`.
+/// longer pay it. Best effort: money that still arrives is refunded by `order_payment_recorded`;
+/// a failed close is retried by the reconciliation pass.
 pub async fn close_order_payment(state: &AppState, tenant: kernel::TenantId, order_no: &str) {
     match payment::close_payment(&state.db, &state.payments, tenant, order_no).await {
         Ok(()) | Err(payment::PaymentError::PaymentNotFound) => {}
+        // Paid before the cancellation, its notification lost (or its order side failed): record
+        // it from WeChat and run the order side, which refunds and flags it now the order is
+        // cancelled.
+        Err(payment::PaymentError::AlreadyPaid) => {
+            let settled = async {
+                payment::query_payment(&state.db, &state.payments, tenant, order_no).await?;
+                order_payment_recorded_again(state, tenant, order_no).await
+            }
+            .await;
+            if let Err(error) = settled {
+                tracing::warn!(tenant.id = %tenant, order.no = %order_no, %error, "refunding the cancelled order's payment failed");
+            }
+        }
         Err(error) => {
             tracing::warn!(tenant.id = %tenant, order.no = %order_no, %error, "closing the cancelled order's payment failed");
         }

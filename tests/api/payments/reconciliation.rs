@@ -522,3 +522,52 @@ async fn a_payment_past_its_deadline_is_closed_by_the_pass(app: TestApp) {
         .unwrap_or_else(|err| panic!("{err}"));
     assert_eq!(closed.state, PaymentState::Closed);
 }
+
+on_every_backend!(a_payment_found_when_closing_a_cancelled_order_is_refunded_and_flagged);
+
+async fn a_payment_found_when_closing_a_cancelled_order_is_refunded_and_flagged(app: TestApp) {
+    let operator = app.operator_token().await;
+    let shop = paying_order_shop(&app, &operator, 700).await;
+    let tenant = shop.tenant();
+    let buyer = Buyer::new(&app, &shop.shop.appid, "o_buyer_0006").await;
+    set_sandbox(
+        &app,
+        json!({"drop_notifications": true, "refund_delay_ms": 20}),
+    )
+    .await;
+    let no = place_order(&app, &shop, &buyer, "paid-lost-1").await;
+    let prepay_id = prepay(&app, &buyer, &no).await;
+    user_pays(&app, &prepay_id).await;
+    set_sandbox(&app, json!({"drop_notifications": false})).await;
+
+    // The customer paid, WeChat's notification was lost, and the sweep cancels the order before
+    // any pass: closing finds it paid (ORDERPAID), so it is recorded, refunded and flagged.
+    let swept = gateway::flows::sweep_unpaid_orders(&app.state, Utc::now() + Duration::hours(2))
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(swept.cancelled, vec![no.clone()]);
+    eventually("the refund to succeed", || async {
+        ledger_today_of(&app, &shop).await["entries"]
+            .as_array()
+            .map_or(0, Vec::len)
+            == 2
+    })
+    .await;
+    let ledger = ledger_today_of(&app, &shop).await;
+    assert_eq!(ledger["entries"][0]["late_payment_refunded"], json!(true));
+    let net: i64 = ledger["entries"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|e| e["net_fen"].as_i64())
+        .sum();
+    assert_eq!(net, 0, "{ledger}");
+    let recorded = payment::get_payment(&app.db, tenant, &no)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(
+        (recorded.state, recorded.refunded_fen),
+        (PaymentState::Paid, 1_700)
+    );
+}
