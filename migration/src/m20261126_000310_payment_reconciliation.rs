@@ -1,7 +1,8 @@
 //! Reconciliation of payments: when each pending payment is next queried at WeChat (with a count
 //! of checks, which doubles as the lease a worker takes by a conditional update), whether closing
-//! it was asked for (so a close that failed is retried), and the flag of a payment that arrived
-//! for a cancelled order and was refunded. Additive only: the previous release ignores them.
+//! it was asked for (so a close that failed is retried), when the order side of a paid payment
+//! last completed (so one that failed is retried), and the flag of a payment that arrived for a
+//! cancelled order and was refunded. Additive only: the previous release ignores them.
 
 use sea_orm_migration::{prelude::*, schema::*};
 
@@ -22,6 +23,10 @@ impl MigrationTrait for Migration {
                 .timestamp_with_time_zone()
                 .null()
                 .to_owned(),
+            ColumnDef::new(Payments::OrderSettledAt)
+                .timestamp_with_time_zone()
+                .null()
+                .to_owned(),
         ] {
             manager
                 .alter_table(
@@ -32,6 +37,16 @@ impl MigrationTrait for Migration {
                 )
                 .await?;
         }
+        // Payments paid before this release had their order side run by their notification.
+        manager
+            .exec_stmt(
+                Query::update()
+                    .table(Payments::Table)
+                    .value(Payments::OrderSettledAt, Expr::col(Payments::UpdatedAt))
+                    .and_where(Expr::col(Payments::State).eq("paid"))
+                    .to_owned(),
+            )
+            .await?;
         manager
             .alter_table(
                 Table::alter()
@@ -71,6 +86,7 @@ impl MigrationTrait for Migration {
             )
             .await?;
         for column in [
+            Payments::OrderSettledAt,
             Payments::CloseRequestedAt,
             Payments::CheckCount,
             Payments::NextCheckAt,
@@ -96,6 +112,8 @@ enum Payments {
     NextCheckAt,
     CheckCount,
     CloseRequestedAt,
+    OrderSettledAt,
+    UpdatedAt,
 }
 
 #[derive(DeriveIden)]

@@ -218,6 +218,8 @@ pub async fn order_payment_recorded(
         | order::PaidOutcome::AlreadyPaid
         | order::PaidOutcome::NoSuchOrder => {}
     }
+    // Done (a mismatch needs a person, not a retry): the worker stops re-running it.
+    payment::mark_order_settled(&state.db, tenant, &recorded.out_trade_no).await?;
     Ok(())
 }
 
@@ -392,8 +394,10 @@ pub struct ReconcileReport {
     pub checked: usize,
     /// Found paid at WeChat and recorded now (their order side ran).
     pub recovered: Vec<(kernel::TenantId, String)>,
-    /// Closed at WeChat now, after an earlier close had failed.
+    /// Closed at WeChat now (an earlier close failed, or past the deadline).
     pub closed: usize,
+    /// Paid payments whose failed order side was run again, successfully.
+    pub resettled: usize,
     /// Queries or closes that failed (retried after the backoff).
     pub failed: usize,
 }
@@ -404,7 +408,8 @@ pub struct ReconcileReport {
 /// queried at WeChat. Found paid: recorded exactly once and the order side run
 /// ([`order_payment_recorded`]: marked paid, or refunded and flagged if the order was cancelled
 /// meanwhile). Not paid, and a close was asked for (an earlier one failed) or the payment is past
-/// its deadline: closed now, so pending payments do not linger.
+/// its deadline: closed now, so pending payments do not linger. A paid payment whose order side
+/// never completed (it failed, and WeChat's retries did not come) has it run again.
 pub async fn reconcile_payments(
     state: &AppState,
     now: chrono::DateTime<chrono::Utc>,
@@ -431,6 +436,12 @@ pub async fn reconcile_payments(
         report.checked += 1;
         let no = payment_due.out_trade_no.as_str();
         let outcome: Result<(), ApiError> = async {
+            if payment_due.order_side_pending {
+                // Paid, but its order side failed (and WeChat's retries did not complete it).
+                order_payment_recorded_again(state, tenant, no).await?;
+                report.resettled += 1;
+                return Ok(());
+            }
             let queried = payment::query_payment(&state.db, &state.payments, tenant, no).await?;
             if let Some(recorded) = &queried.recorded {
                 order_payment_recorded(state, tenant, recorded).await?;
@@ -450,11 +461,12 @@ pub async fn reconcile_payments(
             tracing::warn!(tenant.id = %tenant, order.no = %no, %error, "payment reconciliation failed; will retry");
         }
     }
-    if !report.recovered.is_empty() || report.closed > 0 {
+    if !report.recovered.is_empty() || report.closed > 0 || report.resettled > 0 {
         tracing::info!(
             payments.checked = report.checked,
             payments.recovered = report.recovered.len(),
             payments.closed = report.closed,
+            payments.resettled = report.resettled,
             "payments reconciled"
         );
     }

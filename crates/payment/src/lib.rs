@@ -22,8 +22,8 @@ pub use service::ledger::{daily_statement, fee_rate, ledger_of_day, set_fee_rate
 pub use service::notify::handle_notification;
 pub use service::prepay::{close_payment, get_payment, prepare_jsapi_payment, query_payment};
 pub use service::reconcile::{
-    check_backoff, claim_payment_check, flag_late_payment_refunded, payments_due_for_check,
-    reconcile_day,
+    check_backoff, claim_payment_check, flag_late_payment_refunded, mark_order_settled,
+    payments_due_for_check, reconcile_day,
 };
 pub use service::refund::{get_refund, query_refund, refund};
 pub use statement::{Statement, StatementTotals};

@@ -163,6 +163,8 @@ pub struct DuePayment {
     pub close_requested: bool,
     /// Past the deadline it was prepared with: it can no longer be paid for its order.
     pub expired: bool,
+    /// Already paid; its order side has not completed (it failed): run it again.
+    pub order_side_pending: bool,
 }
 
 /// A payment newly recorded as paid.

@@ -571,3 +571,58 @@ async fn a_payment_found_when_closing_a_cancelled_order_is_refunded_and_flagged(
         (PaymentState::Paid, 1_700)
     );
 }
+
+on_every_backend!(an_order_side_that_fails_during_the_pass_is_run_again_by_a_later_pass);
+
+async fn an_order_side_that_fails_during_the_pass_is_run_again_by_a_later_pass(app: TestApp) {
+    use sea_orm::ConnectionTrait;
+
+    let operator = app.operator_token().await;
+    let shop = paying_order_shop(&app, &operator, 900).await;
+    let buyer = Buyer::new(&app, &shop.shop.appid, "o_buyer_0007").await;
+    set_sandbox(&app, json!({"drop_notifications": true})).await;
+    let no = place_order(&app, &shop, &buyer, "resettle-1").await;
+    let prepay_id = prepay(&app, &buyer, &no).await;
+    user_pays(&app, &prepay_id).await;
+
+    // The pass finds the payment and records it, but the order side fails (no orders table).
+    app.db
+        .execute_unprepared("ALTER TABLE orders RENAME TO orders_away")
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    let later = Utc::now() + Duration::minutes(10);
+    let failed = gateway::flows::reconcile_payments(&app.state, later).await;
+    app.db
+        .execute_unprepared("ALTER TABLE orders_away RENAME TO orders")
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    let failed = failed.unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!((failed.checked, failed.failed), (1, 1), "{failed:?}");
+    let recorded = payment::get_payment(&app.db, shop.tenant(), &no)
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(
+        recorded.state,
+        PaymentState::Paid,
+        "the payment itself is recorded"
+    );
+    assert_eq!(
+        order_status(&app, &shop, &no).await["status"],
+        json!("pending_payment")
+    );
+
+    // A later pass runs the order side again: paid, once.
+    let retried = gateway::flows::reconcile_payments(&app.state, later + Duration::minutes(30))
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!((retried.checked, retried.resettled), (1, 1), "{retried:?}");
+    let order = order_status(&app, &shop, &no).await;
+    assert_eq!(order["status"], json!("paid"), "{order}");
+    assert_eq!(order["timeline"].as_array().map(Vec::len), Some(2));
+    let done = gateway::flows::reconcile_payments(&app.state, later + Duration::hours(5))
+        .await
+        .unwrap_or_else(|err| panic!("{err}"));
+    assert_eq!(done.checked, 0, "settled: {done:?}");
+    let ledger = ledger_today_of(&app, &shop).await;
+    assert_eq!(ledger["entries"].as_array().map(Vec::len), Some(1));
+}

@@ -31,6 +31,9 @@ pub struct Model {
     /// Closing was asked for (the order was cancelled); set before WeChat is called, so a close
     /// that failed is retried by the worker.
     pub close_requested_at: Option<DateTimeUtc>,
+    /// The order side (`gateway::flows::order_payment_recorded`) completed for this paid
+    /// payment; while null, the reconciliation worker runs it again.
+    pub order_settled_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

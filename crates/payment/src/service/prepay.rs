@@ -97,6 +97,7 @@ where
                 next_check_at: Set(None),
                 check_count: Set(0),
                 close_requested_at: Set(None),
+                order_settled_at: Set(None),
                 created_at: Set(now),
                 updated_at: Set(now),
             };

@@ -19,9 +19,9 @@ use crate::model::{DuePayment, LedgerKind, PaymentState};
 use crate::repo::scoped;
 use crate::service::ledger::ledger_of_day;
 
-/// Pending payments of every shop that are due a check at WeChat: prepared before
-/// `prepared_before` (or whose close was asked for, at any age) and not checked again before
-/// `now`; oldest prepay first, at most `limit`.
+/// Payments of every shop due a check: pending ones prepared before `prepared_before` (or whose
+/// close was asked for, at any age), and paid ones whose order side has not completed since
+/// before `prepared_before`; not checked again before `now`; oldest prepay first, at most `limit`.
 ///
 /// The one query across tenants in this crate, for the reconciliation worker only: each row is
 /// then acted on with its own tenant in scope.
@@ -31,14 +31,20 @@ pub async fn payments_due_for_check(
     now: DateTime<Utc>,
     limit: u64,
 ) -> Result<Vec<DuePayment>, PaymentError> {
-    let rows = payment::Entity::find()
-        .filter(payment::Column::State.eq(PaymentState::Pending.as_str()))
-        .filter(payment::Column::PrepayCreatedAt.is_not_null())
-        .filter(
+    let pending = payment::Column::State
+        .eq(PaymentState::Pending.as_str())
+        .and(payment::Column::PrepayCreatedAt.is_not_null())
+        .and(
             payment::Column::PrepayCreatedAt
                 .lte(prepared_before)
                 .or(payment::Column::CloseRequestedAt.is_not_null()),
-        )
+        );
+    let order_side_pending = payment::Column::State
+        .eq(PaymentState::Paid.as_str())
+        .and(payment::Column::OrderSettledAt.is_null())
+        .and(payment::Column::UpdatedAt.lte(prepared_before));
+    let rows = payment::Entity::find()
+        .filter(pending.or(order_side_pending))
         .filter(
             payment::Column::NextCheckAt
                 .is_null()
@@ -57,6 +63,7 @@ pub async fn payments_due_for_check(
             check_count: row.check_count,
             close_requested: row.close_requested_at.is_some(),
             expired: row.expires_at.is_some_and(|at| at <= now),
+            order_side_pending: row.state == PaymentState::Paid.as_str(),
         })
         .collect())
 }
@@ -70,7 +77,7 @@ pub fn check_backoff(checks: i64, base: Duration, max: Duration) -> Duration {
 
 /// Claims the next check of a due payment for this worker: one conditional update that only
 /// the worker which saw `due.check_count` can win, pushing the next check to `next_check_at`.
-/// `false`: another worker (another gateway process) took it, or it is no longer pending.
+/// `false`: another worker (another gateway process) took it.
 pub async fn claim_payment_check(
     db: &impl ConnectionTrait,
     due: &DuePayment,
@@ -79,7 +86,6 @@ pub async fn claim_payment_check(
     let updated = scoped(due.tenant_id)
         .update_payments()
         .filter(payment::Column::OutTradeNo.eq(due.out_trade_no.as_str()))
-        .filter(payment::Column::State.eq(PaymentState::Pending.as_str()))
         .filter(payment::Column::CheckCount.eq(due.check_count))
         .col_expr(
             payment::Column::CheckCount,
@@ -92,6 +98,26 @@ pub async fn claim_payment_check(
         .exec(db)
         .await?;
     Ok(updated.rows_affected == 1)
+}
+
+/// Notes that the order side of a paid payment completed, so the worker leaves it alone.
+pub async fn mark_order_settled(
+    db: &impl ConnectionTrait,
+    tenant: TenantId,
+    out_trade_no: &str,
+) -> Result<(), PaymentError> {
+    scoped(tenant)
+        .update_payments()
+        .filter(payment::Column::OutTradeNo.eq(out_trade_no))
+        .filter(payment::Column::State.eq(PaymentState::Paid.as_str()))
+        .filter(payment::Column::OrderSettledAt.is_null())
+        .col_expr(
+            payment::Column::OrderSettledAt,
+            Expr::value(Some(Utc::now())),
+        )
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// Flags the payment's ledger entry: the money arrived for an order already cancelled and was
