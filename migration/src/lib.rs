@@ -9,6 +9,7 @@ mod m20261126_000200_customers;
 mod m20261126_000300_payments;
 mod m20261126_000310_payment_reconciliation;
 mod m20261126_000400_orders;
+mod m20261126_000410_after_sales;
 
 pub struct Migrator;
 
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000300_payments::Migration),
             Box::new(m20261126_000310_payment_reconciliation::Migration),
             Box::new(m20261126_000400_orders::Migration),
+            Box::new(m20261126_000410_after_sales::Migration),
         ]
     }
 }

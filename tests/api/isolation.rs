@@ -21,7 +21,8 @@ enum Expect {
 
 struct Route {
     method: Method,
-    /// `{b_staff}`, `{b_key}`, `{b_category}`, `{b_product}` and `{b_sku}` are replaced by B's ids
+    /// `{b_staff}`, `{b_key}`, `{b_category}`, `{b_product}`, `{b_sku}`, `{b_order}`,
+    /// `{b_after_sale}` and `{b_review}` are replaced by B's ids
     /// (in the body too).
     path: &'static str,
     body: fn() -> Option<Value>,
@@ -312,6 +313,62 @@ const ADMIN_ROUTES: &[Route] = &[
         body: || Some(json!({"carrier": "SF", "tracking_no": "SF1234567890"})),
         expect: Expect::Refused,
     },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/admin/orders/{b_order}/refunds",
+        body: || {
+            Some(json!({"reason": "not yours", "lines": [{"sku_id": "{b_sku}", "quantity": 1}]}))
+        },
+        expect: Expect::Refused,
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/admin/after-sales",
+        body: none,
+        expect: Expect::OwnDataOnly,
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/admin/after-sales/{b_after_sale}",
+        body: none,
+        expect: Expect::Refused,
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/admin/after-sales/{b_after_sale}/approve",
+        body: none,
+        expect: Expect::Refused,
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/admin/after-sales/{b_after_sale}/reject",
+        body: || Some(json!({"reason": "not yours"})),
+        expect: Expect::Refused,
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/admin/after-sales/{b_after_sale}/receive",
+        body: none,
+        expect: Expect::Refused,
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/admin/reviews",
+        body: none,
+        expect: Expect::OwnDataOnly,
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/admin/reviews/stats",
+        body: none,
+        expect: Expect::OwnDataOnly,
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/admin/reviews/{b_review}/reply",
+        body: || Some(json!({"text": "not yours"})),
+        expect: Expect::Refused,
+    },
 ];
 
 /// Bodies name B's ids through these placeholders, replaced before sending.
@@ -344,12 +401,21 @@ async fn snapshot(app: &TestApp, b: &Shop) -> Value {
         "/api/v1/admin/catalog/low-stock",
         "/api/v1/admin/orders",
         "/api/v1/admin/freight-rule",
+        "/api/v1/admin/after-sales",
+        "/api/v1/admin/reviews",
+        "/api/v1/admin/reviews/stats",
     ] {
         let reply = app.get(path, &b.owner_token).await;
         let mut body = reply.body;
         if let Some(object) = body.as_object_mut() {
             object.remove("request_id");
             object.remove("updated_at");
+        }
+        // An after-sale's age grows by itself.
+        for item in body.as_array_mut().into_iter().flatten() {
+            if let Some(object) = item.as_object_mut() {
+                object.remove("age_seconds");
+            }
         }
         state[path] = body;
     }
@@ -388,6 +454,8 @@ async fn no_admin_route_lets_one_shop_touch_another(app: TestApp) {
                 "{b_category}",
                 "{b_product}",
                 "{b_sku}",
+                "{b_after_sale}",
+                "{b_review}",
             ]
             .iter()
             .fold(route.path.to_owned(), |path, placeholder| {
@@ -488,8 +556,8 @@ async fn no_admin_route_lets_one_shop_touch_another(app: TestApp) {
         .await
         .expect(201)["id"],
     );
-    let b_order = text(
-        &app.request(
+    let b_placed = app
+        .request(
             Method::POST,
             "/api/v1/shop/orders",
             Some(&b_buyer),
@@ -500,9 +568,70 @@ async fn no_admin_route_lets_one_shop_touch_another(app: TestApp) {
             ],
         )
         .await
-        .expect(201)["order_no"],
+        .expect(201);
+    let b_order = text(&b_placed["order_no"]);
+    // B's order goes all the way (marked paid directly: B has no WeChat Pay), is reviewed, and
+    // has an after-sale waiting for B's merchant.
+    let b_tenant = kernel::TenantId::parse(&b.tenant_id).unwrap_or_default();
+    order::mark_order_paid(
+        &app.db,
+        b_tenant,
+        &b_order,
+        b_placed["payable"].as_i64().unwrap_or_default(),
+        chrono::Utc::now(),
+    )
+    .await
+    .unwrap_or_else(|err| panic!("{err}"));
+    app.post(
+        &format!("/api/v1/admin/orders/{b_order}/ship"),
+        &b.owner_token,
+        json!({"carrier": "SF", "tracking_no": "SF0000000001"}),
+    )
+    .await
+    .expect(200);
+    let b_shop_call = |method: Method, path: String, body: Option<Value>| {
+        let (b_buyer, b_appid) = (b_buyer.clone(), b_appid.clone());
+        let app = &app;
+        async move {
+            app.request(
+                method,
+                &path,
+                Some(&b_buyer),
+                body,
+                &[("X-WX-Appid", b_appid.as_str())],
+            )
+            .await
+        }
+    };
+    b_shop_call(
+        Method::POST,
+        format!("/api/v1/shop/orders/{b_order}/confirm"),
+        None,
+    )
+    .await
+    .expect(200);
+    let b_review = text(
+        &b_shop_call(
+            Method::POST,
+            format!("/api/v1/shop/orders/{b_order}/reviews"),
+            Some(json!({"sku_id": b_sku, "rating": 2, "text": "一般"})),
+        )
+        .await
+        .expect(201)["id"],
+    );
+    let b_after_sale = text(
+        &b_shop_call(
+            Method::POST,
+            format!("/api/v1/shop/orders/{b_order}/after-sales"),
+            Some(json!({"kind": "refund_only", "reason": "不新鲜",
+                "lines": [{"sku_id": b_sku, "quantity": 1}]})),
+        )
+        .await
+        .expect(201)["id"],
     );
     let b_ids = [
+        ("{b_after_sale}", b_after_sale.as_str()),
+        ("{b_review}", b_review.as_str()),
         ("{b_order}", b_order.as_str()),
         ("{b_staff}", b_staff.as_str()),
         ("{b_key}", b_key.as_str()),
@@ -511,6 +640,8 @@ async fn no_admin_route_lets_one_shop_touch_another(app: TestApp) {
         ("{b_sku}", b_sku.as_str()),
     ];
     let b_markers = [
+        b_after_sale.clone(),
+        b_review.clone(),
         b_order.clone(),
         b_category.clone(),
         b_product.clone(),

@@ -5,6 +5,7 @@
 mod catalog_helpers;
 mod helpers;
 
+mod after_sales;
 mod bad_input;
 mod catalog_bad_input;
 mod catalog_cache;

@@ -472,3 +472,187 @@ pub async fn reconcile_payments(
     }
     Ok(report)
 }
+
+/// Where WeChat Pay posts this shop's notifications: the configured public base URL, else the
+/// base URL the request came in on; none when neither is known (a background worker).
+fn pay_notify_url(
+    state: &AppState,
+    tenant: kernel::TenantId,
+    request_base_url: &str,
+) -> Option<String> {
+    let base = match state.settings.orders.public_base_url.trim_end_matches('/') {
+        "" => request_base_url.trim_end_matches('/'),
+        configured => configured,
+    };
+    (!base.is_empty()).then(|| format!("{base}/api/v1/pay/notify/{}", tenant.as_uuid()))
+}
+
+/// Sends the refund of an approved (or received) after-sale through WeChat Pay, once: the order
+/// crate claims it (`refunding`, `out_refund_no = R<id>-<attempt>`), the payment crate reserves
+/// the amount on the payment and refunds that number once. A synchronous success or refusal is
+/// recorded at once; otherwise WeChat's refund notification (or a later approve, which sends the
+/// same number again) settles it.
+pub async fn send_after_sale_refund(
+    state: &AppState,
+    tenant: kernel::TenantId,
+    after_sale_id: uuid::Uuid,
+    request_base_url: &str,
+) -> Result<(), ApiError> {
+    let Some(claim) = order::claim_after_sale_refund(&state.db, tenant, after_sale_id).await?
+    else {
+        return Ok(());
+    };
+    let mut reason: String = claim.reason.chars().take(80).collect();
+    if reason.is_empty() {
+        reason = "售后退款".to_owned();
+    }
+    let sent = payment::refund(
+        &state.db,
+        &state.payments,
+        tenant,
+        payment::RefundRequest {
+            out_trade_no: claim.out_trade_no.clone(),
+            out_refund_no: claim.out_refund_no.clone(),
+            amount_fen: claim.amount_fen,
+            total_fen: claim.total_fen,
+            reason: Some(reason),
+            notify_url: pay_notify_url(state, tenant, request_base_url),
+        },
+    )
+    .await;
+    let result = match sent {
+        Ok(refund) => refund_result(&refund),
+        Err(
+            error @ (payment::PaymentError::WechatRefused { .. }
+            | payment::PaymentError::NotPaid
+            | payment::PaymentError::PaymentNotFound
+            | payment::PaymentError::RefundExceedsPaid { .. }
+            | payment::PaymentError::RefundParamsChanged
+            | payment::PaymentError::NotEnabled(_)
+            | payment::PaymentError::Invalid { .. }),
+        ) => Some(order::RefundResult::Failed(error.to_string())),
+        // Unknown outcome (timeout, unverifiable answer): stays `refunding`; the notification or
+        // a later approve settles it.
+        Err(error) => {
+            tracing::warn!(tenant.id = %tenant, after_sale.id = %after_sale_id,
+                refund.out_refund_no = %claim.out_refund_no, %error, "after-sale refund outcome unknown; stays refunding");
+            None
+        }
+    };
+    if let Some(result) = result {
+        order::record_after_sale_refund(&state.db, tenant, &claim.out_refund_no, result).await?;
+    }
+    Ok(())
+}
+
+/// What a refund's state means for its after-sale: `None` while WeChat is still at it.
+fn refund_result(refund: &payment::Refund) -> Option<order::RefundResult> {
+    match refund.status {
+        payment::RefundStatus::Succeeded => Some(order::RefundResult::Succeeded {
+            at: refund.succeeded_at.unwrap_or_else(chrono::Utc::now),
+        }),
+        payment::RefundStatus::Closed => Some(order::RefundResult::Failed(
+            "WeChat Pay closed the refund".to_owned(),
+        )),
+        payment::RefundStatus::Failed => Some(order::RefundResult::Failed(
+            "WeChat Pay refused the refund".to_owned(),
+        )),
+        payment::RefundStatus::Requested
+        | payment::RefundStatus::Processing
+        | payment::RefundStatus::Abnormal => None,
+    }
+}
+
+/// A refund WeChat Pay reported (notification, first or repeated): its after-sale, if any, is
+/// settled exactly once (the order crate's conditional update from `refunding`).
+pub async fn after_sale_refund_reported(
+    state: &AppState,
+    tenant: kernel::TenantId,
+    out_refund_no: &str,
+) -> Result<(), ApiError> {
+    let refund = payment::get_refund(&state.db, tenant, out_refund_no).await?;
+    if let Some(result) = refund_result(&refund) {
+        order::record_after_sale_refund(&state.db, tenant, out_refund_no, result).await?;
+    }
+    Ok(())
+}
+
+/// The merchant approves an after-sale; a refund-only one is refunded right away.
+pub async fn approve_after_sale(
+    state: &AppState,
+    principal: &tenant::AdminPrincipal,
+    id: uuid::Uuid,
+    request_base_url: &str,
+) -> Result<order::AfterSale, ApiError> {
+    order::approve_after_sale(&state.db, principal, id).await?;
+    send_after_sale_refund(state, principal.tenant_id, id, request_base_url).await?;
+    Ok(order::get_after_sale(&state.db, principal, id).await?)
+}
+
+/// The merchant confirms the returned goods arrived; the refund is sent right away.
+pub async fn receive_after_sale_return(
+    state: &AppState,
+    principal: &tenant::AdminPrincipal,
+    id: uuid::Uuid,
+    request_base_url: &str,
+) -> Result<order::AfterSale, ApiError> {
+    order::receive_return(&state.db, principal, id).await?;
+    send_after_sale_refund(state, principal.tenant_id, id, request_base_url).await?;
+    Ok(order::get_after_sale(&state.db, principal, id).await?)
+}
+
+/// The merchant refunds lines of an order: an after-sale approved at once, refunded right away.
+pub async fn refund_order_lines(
+    state: &AppState,
+    principal: &tenant::AdminPrincipal,
+    order_no: &str,
+    input: &order::MerchantRefundIn,
+    request_base_url: &str,
+) -> Result<order::AfterSale, ApiError> {
+    let created = order::create_merchant_refund(&state.db, principal, order_no, input).await?;
+    send_after_sale_refund(state, principal.tenant_id, created.id, request_base_url).await?;
+    Ok(order::get_after_sale(&state.db, principal, created.id).await?)
+}
+
+/// Settles after-sales left `refunding` since before `stale_before` (a lost notification, a
+/// timed-out request): asks WeChat Pay how the refund stands (`payment::query_refund`, recorded
+/// once like a notification) and records the outcome on the after-sale once; a refund the payment
+/// crate never recorded is sent again with the same `out_refund_no`. Returns how many were looked
+/// at. Run by the background worker.
+pub async fn settle_stale_after_sale_refunds(
+    state: &AppState,
+    stale_before: chrono::DateTime<chrono::Utc>,
+) -> Result<usize, ApiError> {
+    let stale = order::stale_after_sale_refunds(&state.db, stale_before, 50).await?;
+    for (tenant, id) in &stale {
+        let Some(claim) = order::claim_after_sale_refund(&state.db, *tenant, *id).await? else {
+            continue;
+        };
+        match payment::query_refund(&state.db, &state.payments, *tenant, &claim.out_refund_no).await
+        {
+            Ok(refund) => {
+                if let Some(result) = refund_result(&refund) {
+                    order::record_after_sale_refund(
+                        &state.db,
+                        *tenant,
+                        &claim.out_refund_no,
+                        result,
+                    )
+                    .await?;
+                }
+            }
+            // Never recorded by the payment crate, or unknown to WeChat: send it (again).
+            Err(
+                payment::PaymentError::RefundNotFound
+                | payment::PaymentError::WechatRefused { status: 404, .. },
+            ) => {
+                send_after_sale_refund(state, *tenant, *id, "").await?;
+            }
+            Err(error) => {
+                tracing::warn!(tenant.id = %tenant, after_sale.id = %id, %error,
+                    "asking WeChat Pay about an after-sale refund failed; will retry");
+            }
+        }
+    }
+    Ok(stale.len())
+}

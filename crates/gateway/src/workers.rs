@@ -1,7 +1,8 @@
 //! Background workers started by `Application::build` and stopped when the server stops: the
 //! sweep of unpaid orders (closing their WeChat payments), the auto-completion of shipped orders,
-//! the retry of shipments not yet uploaded to WeChat, and, every
-//! `payments.reconcile_interval_secs`, the reconciliation of pending payments with WeChat Pay.
+//! the retry of shipments not yet uploaded to WeChat, the settlement of after-sale refunds whose
+//! outcome is overdue (queried at WeChat Pay), and, every `payments.reconcile_interval_secs`, the
+//! reconciliation of pending payments with WeChat Pay.
 
 use std::time::{Duration, Instant};
 
@@ -56,6 +57,12 @@ impl Sweeper {
                 }
                 if let Err(error) = crate::flows::retry_shipping_uploads(&state).await {
                     tracing::warn!(%error, "shipping upload retry failed");
+                }
+                let stale_before = chrono::Utc::now() - chrono::Duration::minutes(1);
+                if let Err(error) =
+                    crate::flows::settle_stale_after_sale_refunds(&state, stale_before).await
+                {
+                    tracing::warn!(%error, "after-sale refund settlement failed");
                 }
                 if last_reconciliation.is_none_or(|at: Instant| at.elapsed() >= reconcile_every) {
                     last_reconciliation = Some(Instant::now());

@@ -1,6 +1,7 @@
 use kernel::{ErrorCode, ErrorKind, FieldError};
 use uuid::Uuid;
 
+use crate::after_sales_model::AfterSaleStatus;
 use crate::model::OrderStatus;
 
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +36,29 @@ pub enum OrderError {
     PaymentExpired,
     #[error("the Idempotency-Key header is required: 1 to 64 letters, digits, '-' or '_'")]
     InvalidIdempotencyKey,
+    #[error("no such after-sale")]
+    AfterSaleNotFound,
+    #[error("an after-sale in {from} cannot {event}")]
+    AfterSaleIllegalTransition {
+        from: AfterSaleStatus,
+        event: &'static str,
+    },
+    #[error("after-sales are for paid, shipped or completed orders (this one is {0})")]
+    AfterSaleNotAllowed(OrderStatus),
+    #[error("the after-sale window closed {0} days after completion")]
+    AfterSaleWindowClosed(i64),
+    #[error("at most {available} more of SKU {sku_id} can be applied for")]
+    AfterSaleQuantityExceeded { sku_id: Uuid, available: i64 },
+    #[error("refunds would exceed the paid amount: {refundable} fen left")]
+    RefundExceedsPaid { refundable: i64 },
+    #[error("only a completed order can be reviewed")]
+    ReviewNotAllowed,
+    #[error("this line has been reviewed already")]
+    ReviewExists,
+    #[error("no such review")]
+    ReviewNotFound,
+    #[error("this review has been replied to already")]
+    ReviewAlreadyReplied,
     #[error(transparent)]
     Tenant(#[from] tenant::TenantError),
     #[error(transparent)]
@@ -65,6 +89,16 @@ impl ErrorCode for OrderError {
             Self::IllegalTransition { .. } => "order.illegal_transition",
             Self::InvalidIdempotencyKey => "order.invalid_idempotency_key",
             Self::PaymentExpired => "order.payment_expired",
+            Self::AfterSaleNotFound => "order.after_sale_not_found",
+            Self::AfterSaleIllegalTransition { .. } => "order.after_sale_illegal_transition",
+            Self::AfterSaleNotAllowed(_) => "order.after_sale_not_allowed",
+            Self::AfterSaleWindowClosed(_) => "order.after_sale_window_closed",
+            Self::AfterSaleQuantityExceeded { .. } => "order.after_sale_quantity_exceeded",
+            Self::RefundExceedsPaid { .. } => "order.refund_exceeds_paid",
+            Self::ReviewNotAllowed => "order.review_not_allowed",
+            Self::ReviewExists => "order.review_exists",
+            Self::ReviewNotFound => "order.review_not_found",
+            Self::ReviewAlreadyReplied => "order.review_already_replied",
             Self::Catalog(inner) => inner.code(),
             Self::Tenant(inner) => inner.code(),
             Self::Database(_) => "internal",
@@ -82,10 +116,20 @@ impl ErrorCode for OrderError {
             Self::SkuNotFound(_)
             | Self::CartLineNotFound
             | Self::AddressNotFound
-            | Self::OrderNotFound => ErrorKind::NotFound,
+            | Self::OrderNotFound
+            | Self::AfterSaleNotFound
+            | Self::ReviewNotFound => ErrorKind::NotFound,
             Self::InsufficientStock { .. }
             | Self::IllegalTransition { .. }
-            | Self::PaymentExpired => ErrorKind::Conflict,
+            | Self::PaymentExpired
+            | Self::AfterSaleIllegalTransition { .. }
+            | Self::AfterSaleNotAllowed(_)
+            | Self::AfterSaleWindowClosed(_)
+            | Self::AfterSaleQuantityExceeded { .. }
+            | Self::RefundExceedsPaid { .. }
+            | Self::ReviewNotAllowed
+            | Self::ReviewExists
+            | Self::ReviewAlreadyReplied => ErrorKind::Conflict,
             Self::Catalog(inner) => inner.kind(),
             Self::Tenant(inner) => inner.kind(),
             Self::Database(_) => ErrorKind::Internal,

@@ -1,14 +1,23 @@
 #![doc = include_str!("../README.md")]
 
+mod after_sales_model;
 mod entity;
 mod error;
 mod model;
 mod repo;
 mod service;
 
+pub use after_sales_model::*;
 pub use error::OrderError;
 pub use model::*;
 pub use service::addresses::{create_address, delete_address, list_addresses, update_address};
+pub use service::after_sales::{
+    AFTER_SALE_WINDOW_DAYS, ANSWER_TARGET_SECS, apply_after_sale, approve_after_sale,
+    claim_after_sale_refund, create_merchant_refund, get_after_sale, get_customer_after_sale,
+    list_after_sales, list_customer_after_sales, next_after_sale_status, receive_return,
+    record_after_sale_refund, reject_after_sale, stale_after_sale_refunds, submit_return_waybill,
+    withdraw_after_sale,
+};
 pub use service::cart::{add_cart_line, remove_cart_line, set_cart_line_quantity, view_cart};
 pub use service::checkout::{preview_checkout, submit_order};
 pub use service::freight::{get_freight_rule, set_freight_rule};
@@ -23,3 +32,6 @@ pub use service::paying::{PaidOutcome, mark_order_paid, note_late_payment_refund
 pub use service::pricing::FreightRule;
 pub use service::reserve::{StockDrift, reconcile_stock};
 pub use service::reserve::{mirror_stock_adjustment, redis_stock};
+pub use service::reviews::{
+    list_reviews, product_reviews, reply_to_review, review_order_line, review_stats,
+};

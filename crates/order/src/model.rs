@@ -15,15 +15,18 @@ pub enum OrderStatus {
     Shipped,
     Completed,
     Cancelled,
+    /// Refunded in full through after-sales: closed.
+    Refunded,
 }
 
 impl OrderStatus {
-    pub const ALL: [OrderStatus; 5] = [
+    pub const ALL: [OrderStatus; 6] = [
         OrderStatus::PendingPayment,
         OrderStatus::Paid,
         OrderStatus::Shipped,
         OrderStatus::Completed,
         OrderStatus::Cancelled,
+        OrderStatus::Refunded,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -33,6 +36,7 @@ impl OrderStatus {
             OrderStatus::Shipped => "shipped",
             OrderStatus::Completed => "completed",
             OrderStatus::Cancelled => "cancelled",
+            OrderStatus::Refunded => "refunded",
         }
     }
 
@@ -74,6 +78,8 @@ pub enum OrderEvent {
     ConfirmReceipt,
     Cancel(Actor),
     Timeout,
+    /// The after-sales refunds reached the paid amount.
+    RefundInFull,
 }
 
 /// A SKU and a quantity, as sent by the customer (parsed before use).
@@ -206,6 +212,10 @@ pub struct Order {
     pub expires_at: DateTime<Utc>,
     pub paid_at: Option<DateTime<Utc>>,
     pub shipment: Option<Shipment>,
+    /// Refunded through after-sales (WeChat confirmed), in fen.
+    pub refunded_fen: i64,
+    /// Its after-sales, oldest first.
+    pub after_sales: Vec<crate::AfterSaleBrief>,
     pub created_at: DateTime<Utc>,
     pub timeline: Vec<OrderTransition>,
 }

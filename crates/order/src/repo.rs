@@ -4,7 +4,10 @@
 use kernel::TenantId;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, Select, UpdateMany};
 
-use crate::entity::{address, cart_line, freight_rule, order, order_line, transition};
+use crate::entity::{
+    address, after_sale, after_sale_transition, cart_line, freight_rule, order, order_line, review,
+    transition,
+};
 
 pub(crate) struct Scoped {
     tenant: uuid::Uuid,
@@ -40,6 +43,9 @@ scoped_tables! {
     order_line: order_lines, update_order_lines;
     transition: transitions, update_transitions;
     freight_rule: freight_rules, update_freight_rules;
+    after_sale: after_sales, update_after_sales;
+    after_sale_transition: after_sale_transitions, update_after_sale_transitions;
+    review: reviews, update_reviews;
 }
 
 impl Scoped {

@@ -18,3 +18,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(web::scope("/api/v1/shop").configure(shop::configure))
         .service(web::scope("/api/v1/pay").configure(pay::configure));
 }
+
+/// The scheme and host a request came in on (for URLs WeChat calls back, when no public base URL
+/// is configured).
+pub(crate) fn request_base_url(request: &actix_web::HttpRequest) -> String {
+    let info = request.connection_info();
+    format!("{}://{}", info.scheme(), info.host())
+}

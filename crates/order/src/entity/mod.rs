@@ -1,6 +1,9 @@
 pub mod address;
+pub mod after_sale;
+pub mod after_sale_transition;
 pub mod cart_line;
 pub mod freight_rule;
 pub mod order;
 pub mod order_line;
+pub mod review;
 pub mod transition;

@@ -30,6 +30,10 @@ pub struct Model {
     /// `pending`, `uploaded` or `failed`: the shipment's upload to WeChat.
     pub shipping_upload: Option<String>,
     pub shipping_upload_error: Option<String>,
+    /// Money claimed by open or refunded after-sales (never above `payable`).
+    pub refund_claimed_fen: i64,
+    /// Money refunded (WeChat confirmed).
+    pub refunded_fen: i64,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

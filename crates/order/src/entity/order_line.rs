@@ -16,6 +16,8 @@ pub struct Model {
     pub unit_price: i64,
     pub quantity: i64,
     pub line_total: i64,
+    /// Units under an open or refunded after-sale (never above `quantity`).
+    pub after_sale_qty: i64,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

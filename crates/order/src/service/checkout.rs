@@ -160,6 +160,8 @@ async fn write_order<C: ConnectionTrait + TransactionTrait>(
         shipped_at: Set(None),
         shipping_upload: Set(None),
         shipping_upload_error: Set(None),
+        refund_claimed_fen: Set(0),
+        refunded_fen: Set(0),
         created_at: Set(now),
         updated_at: Set(now),
     })
@@ -208,6 +210,7 @@ async fn write_order<C: ConnectionTrait + TransactionTrait>(
         unit_price: Set(line.unit_price),
         quantity: Set(line.quantity),
         line_total: Set(line.line_total),
+        after_sale_qty: Set(0),
     }))
     .exec_without_returning(&txn)
     .await?;

@@ -30,6 +30,7 @@ pub fn next_status(from: OrderStatus, event: OrderEvent) -> Result<OrderStatus, 
         OrderEvent::Ship => Shipped,
         OrderEvent::ConfirmReceipt => Completed,
         OrderEvent::Cancel(_) | OrderEvent::Timeout => Cancelled,
+        OrderEvent::RefundInFull => Refunded,
     };
     let allowed = matches!(
         (from, event),
@@ -38,6 +39,7 @@ pub fn next_status(from: OrderStatus, event: OrderEvent) -> Result<OrderStatus, 
             | (Shipped, OrderEvent::ConfirmReceipt)
             | (PendingPayment, OrderEvent::Cancel(_))
             | (PendingPayment, OrderEvent::Timeout)
+            | (Paid | Shipped | Completed, OrderEvent::RefundInFull)
     );
     if allowed {
         Ok(to)
@@ -133,6 +135,8 @@ pub(crate) async fn load_order(
         cancel_reason: row.cancel_reason,
         expires_at: row.expires_at,
         paid_at: row.paid_at,
+        refunded_fen: row.refunded_fen,
+        after_sales: super::after_sales::briefs_of_order(db, tenant, row.id).await?,
         shipment: match (row.carrier, row.tracking_no, row.shipped_at) {
             (Some(carrier), Some(tracking_no), Some(shipped_at)) => Some(crate::model::Shipment {
                 carrier,
@@ -361,7 +365,7 @@ mod tests {
     use super::*;
     use OrderStatus::*;
 
-    const EVENTS: [OrderEvent; 7] = [
+    const EVENTS: [OrderEvent; 8] = [
         OrderEvent::Pay,
         OrderEvent::Ship,
         OrderEvent::ConfirmReceipt,
@@ -369,6 +373,7 @@ mod tests {
         OrderEvent::Cancel(Actor::Merchant),
         OrderEvent::Cancel(Actor::System),
         OrderEvent::Timeout,
+        OrderEvent::RefundInFull,
     ];
 
     #[test]
@@ -400,11 +405,18 @@ mod tests {
                 }
             }
         }
-        // pay, ship, confirm, three cancels and the timeout from pending.
-        assert_eq!(allowed, 7);
+        // pay, ship, confirm, three cancels and the timeout from pending; refunded in full from
+        // paid, shipped or completed.
+        assert_eq!(allowed, 10);
         for event in EVENTS {
-            assert!(next_status(Completed, event).is_err());
             assert!(next_status(Cancelled, event).is_err());
+            assert!(next_status(Refunded, event).is_err());
+        }
+        for from in [Paid, Shipped, Completed] {
+            assert_eq!(
+                next_status(from, OrderEvent::RefundInFull).ok(),
+                Some(Refunded)
+            );
         }
     }
 }

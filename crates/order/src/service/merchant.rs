@@ -55,7 +55,7 @@ pub async fn list_orders(
         let status = OrderStatus::parse(status).ok_or_else(|| {
             OrderError::invalid(
                 "status",
-                "must be one of: pending_payment, paid, shipped, completed, cancelled",
+                "must be one of: pending_payment, paid, shipped, completed, cancelled, refunded",
             )
         })?;
         query = query.filter(order::Column::Status.eq(status.as_str()));

@@ -2,6 +2,7 @@
 
 use actix_web::web;
 
+pub mod after_sales;
 pub mod api_keys;
 pub mod auth;
 pub mod catalog;
@@ -10,6 +11,7 @@ pub mod freight;
 pub mod orders;
 pub mod payments;
 pub mod reconciliation;
+pub mod reviews;
 pub mod shop;
 pub mod staff;
 pub mod wechat;
@@ -25,5 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(payments::configure)
         .configure(reconciliation::configure)
         .configure(orders::configure)
-        .configure(freight::configure);
+        .configure(freight::configure)
+        .configure(after_sales::configure)
+        .configure(reviews::configure);
 }

@@ -1,4 +1,4 @@
-use actix_web::{HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
 
 use crate::auth::AdminAuth;
 use crate::error::ApiError;
@@ -9,12 +9,14 @@ pub type OrderOut = order::Order;
 pub type OrderFilter = order::OrderFilter;
 pub type ShipmentIn = order::ShipmentIn;
 pub type MerchantCancelIn = order::MerchantCancelIn;
+pub type MerchantRefundIn = order::MerchantRefundIn;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(list_orders)
         .service(get_order)
         .service(cancel_order)
-        .service(ship_order);
+        .service(ship_order)
+        .service(refund_order_lines);
 }
 
 /// The shop's orders, newest first, filtered by status, creation time and number.
@@ -69,4 +71,22 @@ async fn ship_order(
     JsonBody(input): JsonBody<ShipmentIn>,
 ) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(crate::flows::ship_order(&state, &principal, &no, &input).await?))
+}
+
+/// Refund lines of a paid, shipped or completed order: an after-sale made by the merchant,
+/// approved at once and refunded through WeChat Pay.
+#[utoipa::path(post, path = "/api/v1/admin/orders/{no}/refunds", tag = "orders", request_body = MerchantRefundIn,
+    responses((status = 201, body = order::AfterSale), (status = 404, body = crate::error::ErrorBody),
+    (status = 409, body = crate::error::ErrorBody), (status = 422, body = crate::error::ErrorBody)), security(("bearer" = [])))]
+#[post("/orders/{no}/refunds")]
+async fn refund_order_lines(
+    request: HttpRequest,
+    AdminAuth(principal): AdminAuth,
+    state: web::Data<AppState>,
+    no: web::Path<String>,
+    JsonBody(input): JsonBody<MerchantRefundIn>,
+) -> Result<HttpResponse, ApiError> {
+    let base = crate::routes::request_base_url(&request);
+    let refunded = crate::flows::refund_order_lines(&state, &principal, &no, &input, &base).await?;
+    Ok(HttpResponse::Created().json(refunded))
 }

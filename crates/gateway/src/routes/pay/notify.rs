@@ -96,7 +96,16 @@ async fn receive_pay_notification(
                 crate::flows::order_payment_recorded_again(&state, tenant, &out_trade_no).await;
             answer_after_order_side(tenant, &out_trade_no, order_side)
         }
-        Ok(_) => HttpResponse::NoContent().finish(),
+        Ok(
+            NotificationOutcome::RefundRecorded { out_refund_no, .. }
+            | NotificationOutcome::RefundAlreadyRecorded { out_refund_no },
+        ) => {
+            // The after-sale side is idempotent too, and runs on every delivery.
+            let after_sale_side =
+                crate::flows::after_sale_refund_reported(&state, tenant, &out_refund_no).await;
+            answer_after_order_side(tenant, &out_refund_no, after_sale_side)
+        }
+        Ok(NotificationOutcome::Ignored { .. }) => HttpResponse::NoContent().finish(),
         Err(err) => {
             tracing::error!(tenant.id = %tenant, error = %err, "WeChat Pay notification failed; WeChat will retry");
             fail(StatusCode::INTERNAL_SERVER_ERROR, "internal error")

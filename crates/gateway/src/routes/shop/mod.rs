@@ -3,12 +3,14 @@
 use actix_web::web;
 
 pub mod addresses;
+pub mod after_sales;
 pub mod auth;
 pub mod cart;
 pub mod catalog;
 pub mod info;
 pub mod me;
 pub mod orders;
+pub mod reviews;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.configure(info::configure)
@@ -17,5 +19,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(catalog::configure)
         .configure(cart::configure)
         .configure(addresses::configure)
-        .configure(orders::configure);
+        .configure(orders::configure)
+        .configure(after_sales::configure)
+        .configure(reviews::configure);
 }
