@@ -7,6 +7,7 @@ mod m20261126_000002_tenant_tables;
 mod m20261126_000100_catalog_tables;
 mod m20261126_000200_customers;
 mod m20261126_000300_payments;
+mod m20261126_000310_payment_reconciliation;
 mod m20261126_000400_orders;
 mod m20261126_000410_after_sales;
 mod m20261126_000420_fulfilment;
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000200_customers::Migration),
             Box::new(m20261126_000100_catalog_tables::Migration),
             Box::new(m20261126_000300_payments::Migration),
+            Box::new(m20261126_000310_payment_reconciliation::Migration),
             Box::new(m20261126_000400_orders::Migration),
             Box::new(m20261126_000410_after_sales::Migration),
             Box::new(m20261126_000420_fulfilment::Migration),

@@ -150,6 +150,12 @@ const ADMIN_ROUTES: &[Route] = &[
         expect: Expect::OwnDataOnly,
     },
     Route {
+        method: Method::GET,
+        path: "/api/v1/admin/payments/reconciliation/{date}",
+        body: none,
+        expect: Expect::OwnDataOnly,
+    },
+    Route {
         method: Method::PUT,
         path: "/api/v1/admin/payments/fee-rate",
         body: || Some(json!({"fee_rate_ppm": 99_999})),

@@ -175,21 +175,40 @@ pub async fn order_payment_recorded(
     .await?;
     match outcome {
         order::PaidOutcome::Cancelled { .. } => {
-            payment::refund(
+            // Idempotent all the way: the refund by its number, the flag and the note by checks.
+            let out_refund_no = format!("{}C", recorded.out_trade_no);
+            let refund = payment::refund(
                 &state.db,
                 &state.payments,
                 tenant,
                 payment::RefundRequest {
                     out_trade_no: recorded.out_trade_no.clone(),
-                    out_refund_no: format!("{}C", recorded.out_trade_no),
+                    out_refund_no: out_refund_no.clone(),
                     amount_fen: recorded.amount_fen,
                     total_fen: recorded.amount_fen,
                     reason: Some("订单已取消".to_owned()),
-                    notify_url: None,
+                    // The refund's result goes where the payment's went.
+                    notify_url: Some(
+                        payment::get_payment(&state.db, tenant, &recorded.out_trade_no)
+                            .await?
+                            .notify_url,
+                    ),
                 },
             )
             .await?;
-            tracing::warn!(tenant.id = %tenant, order.no = %recorded.out_trade_no, "paid after cancellation; refunded");
+            let flagged =
+                payment::flag_late_payment_refunded(&state.db, tenant, &recorded.out_trade_no)
+                    .await?;
+            order::note_late_payment_refunded(
+                &state.db,
+                tenant,
+                &recorded.out_trade_no,
+                &refund.out_refund_no,
+            )
+            .await?;
+            if flagged {
+                tracing::warn!(tenant.id = %tenant, order.no = %recorded.out_trade_no, refund.out_refund_no = %out_refund_no, "paid after cancellation; refunded and flagged");
+            }
         }
         order::PaidOutcome::AmountMismatch { payable } => {
             tracing::error!(tenant.id = %tenant, order.no = %recorded.out_trade_no, order.payable = payable,
@@ -199,6 +218,8 @@ pub async fn order_payment_recorded(
         | order::PaidOutcome::AlreadyPaid
         | order::PaidOutcome::NoSuchOrder => {}
     }
+    // Done (a mismatch needs a person, not a retry): the worker stops re-running it.
+    payment::mark_order_settled(&state.db, tenant, &recorded.out_trade_no).await?;
     Ok(())
 }
 
@@ -424,10 +445,24 @@ pub async fn retry_shipping_uploads(state: &AppState) -> Result<usize, ApiError>
 }
 
 /// Closes the WeChat payment of a cancelled order, if one was prepared, so the customer can no
-/// longer pay it. Best effort: money that still arrives is refunded by `order_payment_recorded`.
+/// longer pay it. Best effort: money that still arrives is refunded by `order_payment_recorded`;
+/// a failed close is retried by the reconciliation pass.
 pub async fn close_order_payment(state: &AppState, tenant: kernel::TenantId, order_no: &str) {
     match payment::close_payment(&state.db, &state.payments, tenant, order_no).await {
         Ok(()) | Err(payment::PaymentError::PaymentNotFound) => {}
+        // Paid before the cancellation, its notification lost (or its order side failed): record
+        // it from WeChat and run the order side, which refunds and flags it now the order is
+        // cancelled.
+        Err(payment::PaymentError::AlreadyPaid) => {
+            let settled = async {
+                payment::query_payment(&state.db, &state.payments, tenant, order_no).await?;
+                order_payment_recorded_again(state, tenant, order_no).await
+            }
+            .await;
+            if let Err(error) = settled {
+                tracing::warn!(tenant.id = %tenant, order.no = %order_no, %error, "refunding the cancelled order's payment failed");
+            }
+        }
         Err(error) => {
             tracing::warn!(tenant.id = %tenant, order.no = %order_no, %error, "closing the cancelled order's payment failed");
         }
@@ -570,6 +605,106 @@ pub async fn track_order(
         .set_json(&key, &answer, TRACKING_CACHE_TTL)
         .await;
     Ok(answer)
+}
+
+/// The worker's sweep of unpaid orders: each order past its deadline is cancelled (stock
+/// returned), then its prepared WeChat payment closed; a close that fails stays asked for and
+/// is retried by [`reconcile_payments`].
+pub async fn sweep_unpaid_orders(
+    state: &AppState,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<order::SweepReport, ApiError> {
+    let report = order::cancel_expired_orders(&state.db, &state.catalog_cache, now).await?;
+    for (tenant, order_no) in &report.cancelled_in {
+        close_order_payment(state, *tenant, order_no).await;
+    }
+    Ok(report)
+}
+
+/// What one reconciliation pass did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReconcileReport {
+    /// Payments queried at WeChat by this pass (claimed by it).
+    pub checked: usize,
+    /// Found paid at WeChat and recorded now (their order side ran).
+    pub recovered: Vec<(kernel::TenantId, String)>,
+    /// Closed at WeChat now (an earlier close failed, or past the deadline).
+    pub closed: usize,
+    /// Paid payments whose failed order side was run again, successfully.
+    pub resettled: usize,
+    /// Queries or closes that failed (retried after the backoff).
+    pub failed: usize,
+}
+
+/// One reconciliation pass: every pending payment due a check (prepay older than
+/// `payments.reconcile_after_secs`, or a close asked for) is claimed by a conditional update (so
+/// several gateway processes never query one payment at once, and each waits its backoff), then
+/// queried at WeChat. Found paid: recorded exactly once and the order side run
+/// ([`order_payment_recorded`]: marked paid, or refunded and flagged if the order was cancelled
+/// meanwhile). Not paid, and a close was asked for (an earlier one failed) or the payment is past
+/// its deadline: closed now, so pending payments do not linger. A paid payment whose order side
+/// never completed (it failed, and WeChat's retries did not come) has it run again.
+pub async fn reconcile_payments(
+    state: &AppState,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<ReconcileReport, ApiError> {
+    let settings = &state.settings.payments;
+    let due = payment::payments_due_for_check(
+        &state.db,
+        now - Duration::seconds(settings.reconcile_after_secs),
+        now,
+        settings.reconcile_batch,
+    )
+    .await?;
+    let mut report = ReconcileReport::default();
+    for payment_due in &due {
+        let tenant = payment_due.tenant_id;
+        let backoff = payment::check_backoff(
+            payment_due.check_count,
+            Duration::seconds(settings.reconcile_backoff_secs),
+            Duration::seconds(settings.reconcile_backoff_max_secs),
+        );
+        if !payment::claim_payment_check(&state.db, payment_due, now + backoff).await? {
+            continue;
+        }
+        report.checked += 1;
+        let no = payment_due.out_trade_no.as_str();
+        let outcome: Result<(), ApiError> = async {
+            if payment_due.order_side_pending {
+                // Paid, but its order side failed (and WeChat's retries did not complete it).
+                order_payment_recorded_again(state, tenant, no).await?;
+                report.resettled += 1;
+                return Ok(());
+            }
+            let queried = payment::query_payment(&state.db, &state.payments, tenant, no).await?;
+            if let Some(recorded) = &queried.recorded {
+                order_payment_recorded(state, tenant, recorded).await?;
+                report.recovered.push((tenant, no.to_owned()));
+            } else if (payment_due.close_requested || payment_due.expired)
+                && queried.trade_state != "SUCCESS"
+            {
+                // Asked to close (a close failed), or past its deadline: nobody may pay it now.
+                payment::close_payment(&state.db, &state.payments, tenant, no).await?;
+                report.closed += 1;
+            }
+            Ok(())
+        }
+        .await;
+        if let Err(error) = outcome {
+            report.failed += 1;
+            tracing::warn!(tenant.id = %tenant, order.no = %no, %error, "payment reconciliation failed; will retry");
+        }
+    }
+    if !report.recovered.is_empty() || report.closed > 0 || report.resettled > 0 {
+        tracing::info!(
+            payments.checked = report.checked,
+            payments.recovered = report.recovered.len(),
+            payments.closed = report.closed,
+            payments.resettled = report.resettled,
+            "payments reconciled"
+        );
+    }
+    Ok(report)
 }
 
 /// Where WeChat Pay posts this shop's notifications: the configured public base URL, else the

@@ -37,6 +37,7 @@ impl Modify for BearerAuth {
         admin::certification::get_certification, admin::certification::submit_certification,
         admin::wechat::get_wechat, admin::wechat::bind_app, admin::wechat::set_pay_config,
         admin::payments::get_ledger, admin::payments::get_statement, admin::payments::set_fee_rate,
+        admin::reconciliation::get_reconciliation,
         shop::info::get_shop_info, shop::auth::log_in_customer, shop::me::get_me, shop::me::bind_phone,
         admin::catalog::categories::list_categories, admin::catalog::categories::create_category,
         admin::catalog::categories::update_category,

@@ -24,6 +24,7 @@ pub struct Settings {
     pub bootstrap: BootstrapSettings,
     pub wechat: WechatSettings,
     pub orders: OrderSettings,
+    pub payments: PaymentSettings,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -112,6 +113,23 @@ pub struct OrderSettings {
     pub public_base_url: String,
 }
 
+/// The reconciliation worker: pending payments are queried at WeChat, failed closes retried.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentSettings {
+    /// How often the worker runs a reconciliation pass.
+    pub reconcile_interval_secs: u64,
+    /// A pending payment is first queried when its prepay is this old (the notification usually
+    /// comes within seconds).
+    pub reconcile_after_secs: i64,
+    /// The wait before the next query of a payment still unpaid: doubled after each query…
+    pub reconcile_backoff_secs: i64,
+    /// …up to this.
+    pub reconcile_backoff_max_secs: i64,
+    /// At most this many payments per pass (oldest prepay first).
+    pub reconcile_batch: u64,
+}
+
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogSettings {
@@ -182,6 +200,18 @@ impl Settings {
         {
             problems.push(
                 "orders.payment_timeout_secs must be at least 60, orders.sweep_interval_secs and orders.auto_complete_days at least 1"
+                    .to_owned(),
+            );
+        }
+        let payments = &self.payments;
+        if payments.reconcile_interval_secs == 0
+            || payments.reconcile_after_secs < 1
+            || payments.reconcile_backoff_secs < 1
+            || payments.reconcile_backoff_max_secs < payments.reconcile_backoff_secs
+            || payments.reconcile_batch == 0
+        {
+            problems.push(
+                "payments.reconcile_interval_secs, reconcile_after_secs, reconcile_backoff_secs and reconcile_batch must be at least 1, and reconcile_backoff_max_secs at least reconcile_backoff_secs"
                     .to_owned(),
             );
         }
@@ -332,6 +362,17 @@ mod tests {
         assert!(problems[0].contains("server.listen"));
         assert!(problems[1].contains("database.url"));
         assert!(problems[2].contains("security.master_key"));
+        Ok(())
+    }
+
+    #[test]
+    fn a_backoff_cap_below_its_base_is_refused() -> Result<(), SettingsError> {
+        let mut settings = Settings::defaults()?;
+        settings.payments.reconcile_backoff_secs = 600;
+        settings.payments.reconcile_backoff_max_secs = 60;
+        let problems = settings.check().err().map(|e| e.0).unwrap_or_default();
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].contains("payments.reconcile"), "{problems:?}");
         Ok(())
     }
 }

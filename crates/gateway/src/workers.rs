@@ -1,8 +1,10 @@
 //! Background workers started by `Application::build` and stopped when the server stops: the
-//! sweep of unpaid orders, the auto-completion of shipped orders, the retry of shipments not yet uploaded to WeChat
-//! and the settlement of after-sale refunds whose outcome is overdue (queried at WeChat Pay).
+//! sweep of unpaid orders (closing their WeChat payments), the auto-completion of shipped orders,
+//! the retry of shipments not yet uploaded to WeChat, the settlement of after-sale refunds whose
+//! outcome is overdue (queried at WeChat Pay), and, every `payments.reconcile_interval_secs`, the
+//! reconciliation of pending payments with WeChat Pay.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use actix_web::web;
 use tokio::sync::watch;
@@ -21,19 +23,15 @@ impl Sweeper {
     pub fn start(state: web::Data<AppState>) -> Sweeper {
         let (stop, mut stopped) = watch::channel(false);
         let interval = Duration::from_secs(state.settings.orders.sweep_interval_secs);
+        let reconcile_every = Duration::from_secs(state.settings.payments.reconcile_interval_secs);
         let task = tokio::spawn(async move {
+            let mut last_reconciliation: Option<Instant> = None;
             loop {
                 tokio::select! {
                     _ = stopped.changed() => return,
                     () = tokio::time::sleep(interval) => {}
                 }
-                match order::cancel_expired_orders(
-                    &state.db,
-                    &state.catalog_cache,
-                    chrono::Utc::now(),
-                )
-                .await
-                {
+                match crate::flows::sweep_unpaid_orders(&state, chrono::Utc::now()).await {
                     Ok(report) if !report.cancelled.is_empty() => {
                         tracing::info!(
                             orders.cancelled = report.cancelled.len(),
@@ -65,6 +63,14 @@ impl Sweeper {
                     crate::flows::settle_stale_after_sale_refunds(&state, stale_before).await
                 {
                     tracing::warn!(%error, "after-sale refund settlement failed");
+                }
+                if last_reconciliation.is_none_or(|at: Instant| at.elapsed() >= reconcile_every) {
+                    last_reconciliation = Some(Instant::now());
+                    if let Err(error) =
+                        crate::flows::reconcile_payments(&state, chrono::Utc::now()).await
+                    {
+                        tracing::warn!(%error, "payment reconciliation pass failed");
+                    }
                 }
             }
         });

@@ -40,7 +40,7 @@ pub use service::merchant::{
     cancel_order_by_merchant, complete_shipped_orders, confirm_receipt, get_order, list_orders,
     pending_shipping_uploads, record_shipping_upload, ship_order,
 };
-pub use service::paying::{PaidOutcome, mark_order_paid, order_to_pay};
+pub use service::paying::{PaidOutcome, mark_order_paid, note_late_payment_refunded, order_to_pay};
 pub use service::pricing::FreightRule;
 pub use service::reserve::{StockDrift, reconcile_stock};
 pub use service::reserve::{mirror_stock_adjustment, redis_stock};

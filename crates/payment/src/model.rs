@@ -86,6 +86,8 @@ pub struct Payment {
     pub amount_fen: i64,
     pub state: PaymentState,
     pub prepay_id: Option<String>,
+    /// Where WeChat posts this payment's results (and, by default, its refunds').
+    pub notify_url: String,
     pub transaction_id: Option<String>,
     pub paid_at: Option<DateTime<Utc>>,
     pub fee_fen: Option<i64>,
@@ -144,8 +146,25 @@ pub struct LedgerEntry {
     pub gross_fen: i64,
     pub fee_fen: i64,
     pub net_fen: i64,
+    /// On a payment: it arrived for an order already cancelled, and was refunded in full.
+    pub late_payment_refunded: bool,
     pub occurred_at: DateTime<Utc>,
     pub recorded_at: DateTime<Utc>,
+}
+
+/// A pending payment the reconciliation worker should ask WeChat about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DuePayment {
+    pub tenant_id: kernel::TenantId,
+    pub out_trade_no: String,
+    /// The payment's check count when it was listed: claiming the check needs it unchanged.
+    pub check_count: i64,
+    /// Closing was asked for and has not succeeded yet.
+    pub close_requested: bool,
+    /// Past the deadline it was prepared with: it can no longer be paid for its order.
+    pub expired: bool,
+    /// Already paid; its order side has not completed (it failed): run it again.
+    pub order_side_pending: bool,
 }
 
 /// A payment newly recorded as paid.

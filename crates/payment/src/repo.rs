@@ -48,6 +48,10 @@ impl Scoped {
         ledger_entry::Entity::find().filter(ledger_entry::Column::TenantId.eq(self.tenant))
     }
 
+    pub fn update_ledger_entries(&self) -> UpdateMany<ledger_entry::Entity> {
+        ledger_entry::Entity::update_many().filter(ledger_entry::Column::TenantId.eq(self.tenant))
+    }
+
     pub fn settings(&self) -> Select<payment_setting::Entity> {
         payment_setting::Entity::find().filter(payment_setting::Column::TenantId.eq(self.tenant))
     }

@@ -156,6 +156,7 @@ mod tests {
             gross_fen: gross,
             fee_fen: fee,
             net_fen: gross - fee,
+            late_payment_refunded: false,
             occurred_at: at(occurred),
             recorded_at: at(occurred),
         }

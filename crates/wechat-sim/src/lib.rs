@@ -3,6 +3,7 @@
 #![allow(clippy::result_large_err)]
 
 mod admin;
+mod bill;
 mod kdniao;
 mod miniprogram;
 mod notify;
@@ -37,6 +38,7 @@ impl RunningSandbox {
                 .app_data(web::PayloadConfig::new(1024 * 1024))
                 .configure(miniprogram::configure)
                 .configure(pay::configure)
+                .configure(bill::configure)
                 .configure(kdniao::configure)
                 .configure(admin::configure)
         })

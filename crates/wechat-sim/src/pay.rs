@@ -48,7 +48,7 @@ fn signed(sandbox: &Sandbox, mchid: &str, status: StatusCode, body: Vec<u8>) -> 
     }
 }
 
-fn error(
+pub(crate) fn error(
     sandbox: &Sandbox,
     mchid: &str,
     status: StatusCode,
@@ -61,7 +61,7 @@ fn error(
     signed(sandbox, mchid, status, body)
 }
 
-fn ok_json(sandbox: &Sandbox, mchid: &str, value: &Value) -> HttpResponse {
+pub(crate) fn ok_json(sandbox: &Sandbox, mchid: &str, value: &Value) -> HttpResponse {
     signed(
         sandbox,
         mchid,
@@ -71,7 +71,11 @@ fn ok_json(sandbox: &Sandbox, mchid: &str, value: &Value) -> HttpResponse {
 }
 
 /// Checks the `Authorization` header over the raw body; the caller's mchid, or a 401.
-fn authenticate(sandbox: &Sandbox, req: &HttpRequest, body: &[u8]) -> Result<String, HttpResponse> {
+pub(crate) fn authenticate(
+    sandbox: &Sandbox,
+    req: &HttpRequest,
+    body: &[u8],
+) -> Result<String, HttpResponse> {
     let refuse = |mchid: &str, why: &str| {
         sandbox.record_call("pay.auth", mchid, format!("SIGN_ERROR: {why}"));
         error(
@@ -122,7 +126,7 @@ fn authenticate(sandbox: &Sandbox, req: &HttpRequest, body: &[u8]) -> Result<Str
 }
 
 /// Latency, injected errors and authentication, common to every v3 call.
-async fn admit(
+pub(crate) async fn admit(
     sandbox: &Sandbox,
     api: &str,
     req: &HttpRequest,
@@ -283,6 +287,7 @@ async fn jsapi_prepay(
             mchid: mchid.clone(),
             appid,
             out_trade_no,
+            description,
             openid,
             total,
             notify_url,

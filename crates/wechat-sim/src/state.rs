@@ -35,6 +35,8 @@ pub struct SandboxSettings {
     pub refund_delay_ms: u64,
     /// Refuse prepay whose notify_url is not https (real WeChat does; off for loopback tests).
     pub require_https_notify_url: bool,
+    /// WeChat's fee on payments in the trade bill, parts per million (6000 = 0.6%).
+    pub fee_rate_ppm: u32,
 }
 
 impl Default for SandboxSettings {
@@ -51,6 +53,7 @@ impl Default for SandboxSettings {
             error_rate: 0.0,
             refund_delay_ms: 1_000,
             require_https_notify_url: false,
+            fee_rate_ppm: 6_000,
         }
     }
 }
@@ -142,6 +145,7 @@ pub(crate) struct SimOrder {
     pub mchid: String,
     pub appid: String,
     pub out_trade_no: String,
+    pub description: String,
     pub openid: String,
     pub total: i64,
     pub notify_url: String,
@@ -181,6 +185,8 @@ pub(crate) struct SimState {
     pub refunds: HashMap<(String, String), SimRefund>,
     pub kdniao_accounts: HashMap<String, String>,
     pub waybills: HashMap<String, (String, Instant)>,
+    /// Issued trade-bill downloads: token → (mchid, file, issued).
+    pub bills: HashMap<String, (String, Vec<u8>, Instant)>,
     pub calls: Vec<CallRecord>,
     pub deliveries: Vec<DeliveryRecord>,
     pub subscribe_messages: Vec<Value>,

@@ -2,9 +2,11 @@
 //! the signed notification is recorded exactly once with one ledger entry; concurrent duplicates,
 //! forgeries, tampered answers, timeouts; refunds and the T+1 statement.
 
+mod bill;
 mod client;
 mod flow;
 mod notifications;
+mod reconciliation;
 mod recovery;
 mod refunds;
 

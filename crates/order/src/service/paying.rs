@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use super::lifecycle::{get_customer_order, next_status, record_transition, status_of};
 use super::now;
-use crate::entity::order;
+use crate::entity::{order, transition};
 use crate::error::OrderError;
 use crate::model::{Actor, Order, OrderEvent, OrderStatus};
 use crate::repo::scoped;
@@ -92,21 +92,10 @@ pub async fn mark_order_paid<C: ConnectionTrait + TransactionTrait>(
         return Ok(PaidOutcome::MarkedPaid);
     }
     let outcome = match status_of(&row.status) {
-        OrderStatus::Cancelled => {
-            record_transition(
-                &txn,
-                tenant,
-                row.id,
-                Some(OrderStatus::Cancelled),
-                OrderStatus::Cancelled,
-                Actor::System,
-                "paid after cancellation: refunded in full",
-            )
-            .await?;
-            PaidOutcome::Cancelled {
-                payable: row.payable,
-            }
-        }
+        // The refund is the caller's; `note_late_payment_refunded` records it in the timeline.
+        OrderStatus::Cancelled => PaidOutcome::Cancelled {
+            payable: row.payable,
+        },
         OrderStatus::PendingPayment => PaidOutcome::AmountMismatch {
             payable: row.payable,
         },
@@ -114,4 +103,60 @@ pub async fn mark_order_paid<C: ConnectionTrait + TransactionTrait>(
     };
     txn.commit().await?;
     Ok(outcome)
+}
+
+/// Notes in the cancelled order's timeline that money arrived after the cancellation and was
+/// refunded in full (refund `out_refund_no`). Once: a second call (a repeated notification, a
+/// reconciliation pass) finds the note and adds nothing. `false` if there was nothing to note.
+pub async fn note_late_payment_refunded<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    tenant: TenantId,
+    order_no: &str,
+    out_refund_no: &str,
+) -> Result<bool, OrderError> {
+    let scope = scoped(tenant);
+    let Some(row) = scope
+        .orders()
+        .filter(order::Column::OrderNo.eq(order_no))
+        .one(db)
+        .await?
+    else {
+        return Ok(false);
+    };
+    if status_of(&row.status) != OrderStatus::Cancelled {
+        return Ok(false);
+    }
+    let reason = format!("paid after cancellation: refunded in full ({out_refund_no})");
+    let txn = db.begin().await?;
+    // Lock the order row (a no-op update) so two deliveries cannot both find no note.
+    scope
+        .update_orders()
+        .filter(order::Column::Id.eq(row.id))
+        .col_expr(
+            order::Column::UpdatedAt,
+            Expr::col(order::Column::UpdatedAt),
+        )
+        .exec(&txn)
+        .await?;
+    let noted = scope
+        .transitions()
+        .filter(transition::Column::OrderId.eq(row.id))
+        .filter(transition::Column::Reason.eq(reason.as_str()))
+        .one(&txn)
+        .await?
+        .is_some();
+    if !noted {
+        record_transition(
+            &txn,
+            tenant,
+            row.id,
+            Some(OrderStatus::Cancelled),
+            OrderStatus::Cancelled,
+            Actor::System,
+            &reason,
+        )
+        .await?;
+    }
+    txn.commit().await?;
+    Ok(!noted)
 }

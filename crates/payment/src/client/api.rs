@@ -183,6 +183,55 @@ impl PayClient {
     }
 }
 
+/// WeChat's answer to a trade bill request.
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+pub(crate) struct BillLink {
+    pub hash_type: String,
+    pub hash_value: String,
+    pub download_url: String,
+}
+
+impl PayClient {
+    /// `GET /v3/bill/tradebill?bill_date=…` (verified like every answer), then the file from its
+    /// download URL (same host only), checked against the SHA1 the signed answer gave. `None`
+    /// when WeChat has no bill for the day (`NO_STATEMENT_EXIST`: nothing happened).
+    pub async fn trade_bill(&self, day: chrono::NaiveDate) -> Result<Option<String>, PaymentError> {
+        let path = format!(
+            "/v3/bill/tradebill?bill_date={}&bill_type=ALL",
+            day.format("%Y-%m-%d")
+        );
+        let answer = match self.call(Method::GET, &path, None).await {
+            Ok(answer) => answer,
+            Err(PaymentError::WechatRefused { code, .. }) if code == "NO_STATEMENT_EXIST" => {
+                return Ok(None);
+            }
+            Err(err) => return Err(err),
+        };
+        let link: BillLink = json(&answer.body)?;
+        if link.hash_type != "SHA1" {
+            return Err(PaymentError::BadResponse(format!(
+                "unexpected bill hash type {}",
+                link.hash_type
+            )));
+        }
+        let Some(download_path) = self.path_on_host(&link.download_url) else {
+            return Err(PaymentError::UnverifiedResponse(
+                "the bill's download URL is not on the WeChat Pay host",
+            ));
+        };
+        let file = self.download(download_path).await?;
+        let digest = hex::encode(<sha1::Sha1 as sha1::Digest>::digest(&file));
+        if !digest.eq_ignore_ascii_case(link.hash_value.trim()) {
+            return Err(PaymentError::UnverifiedResponse(
+                "the bill file does not match its SHA1",
+            ));
+        }
+        String::from_utf8(file)
+            .map(Some)
+            .map_err(|_| PaymentError::BadResponse("the bill is not UTF-8".to_owned()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,6 +33,32 @@ impl PayClient {
         path: &str,
         body: Option<&str>,
     ) -> Result<Answer, PaymentError> {
+        let (status, headers, body) = self.send(method, path, body).await?;
+        self.verify_answer(&headers, &body, chrono::Utc::now().timestamp())?;
+        Ok(Answer { status, body })
+    }
+
+    /// A signed GET of a bill file (`path` on the configured host). WeChat does not sign the
+    /// file's answer; the caller checks the file against the hash from the signed bill answer.
+    pub(crate) async fn download(&self, path: &str) -> Result<Vec<u8>, PaymentError> {
+        let (_, _, body) = self.send(Method::GET, path, None).await?;
+        Ok(body)
+    }
+
+    /// The path and query of a URL on the configured WeChat Pay host; `None` for another host
+    /// (a signed request is never sent elsewhere).
+    pub(crate) fn path_on_host<'a>(&self, url: &'a str) -> Option<&'a str> {
+        url.strip_prefix(self.base_url.as_str())
+            .filter(|rest| rest.starts_with('/'))
+    }
+
+    /// Sends a signed request; a non-2xx answer is a typed error. The answer is not verified.
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&str>,
+    ) -> Result<(u16, HeaderMap, Vec<u8>), PaymentError> {
         let body_bytes = body.unwrap_or_default().as_bytes();
         let nonce = random_nonce(32);
         let authorization = Authorization::sign(
@@ -73,8 +99,7 @@ impl PayClient {
         if !(200..300).contains(&status) {
             return Err(error_of(status, &body));
         }
-        self.verify_answer(&headers, &body, chrono::Utc::now().timestamp())?;
-        Ok(Answer { status, body })
+        Ok((status, headers, body))
     }
 
     /// The checks every official SDK makes on a 2xx answer.

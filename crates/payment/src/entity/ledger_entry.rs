@@ -16,6 +16,8 @@ pub struct Model {
     pub gross_fen: i64,
     pub fee_fen: i64,
     pub net_fen: i64,
+    /// On a payment's entry: the money arrived for an order already cancelled and was refunded.
+    pub late_payment_refunded: bool,
     pub occurred_at: DateTimeUtc,
     pub recorded_at: DateTimeUtc,
 }

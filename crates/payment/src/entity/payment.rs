@@ -24,6 +24,16 @@ pub struct Model {
     pub fee_fen: Option<i64>,
     pub refund_reserved_fen: i64,
     pub refund_settled_fen: i64,
+    /// When the reconciliation worker may query this pending payment next (none: due now).
+    pub next_check_at: Option<DateTimeUtc>,
+    /// Queries made by the worker; a worker claims a check by incrementing it conditionally.
+    pub check_count: i64,
+    /// Closing was asked for (the order was cancelled); set before WeChat is called, so a close
+    /// that failed is retried by the worker.
+    pub close_requested_at: Option<DateTimeUtc>,
+    /// The order side (`gateway::flows::order_payment_recorded`) completed for this paid
+    /// payment; while null, the reconciliation worker runs it again.
+    pub order_settled_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -66,6 +66,7 @@ fn entry_from_row(row: ledger_entry::Model) -> LedgerEntry {
         gross_fen: row.gross_fen,
         fee_fen: row.fee_fen,
         net_fen: row.net_fen,
+        late_payment_refunded: row.late_payment_refunded,
         occurred_at: row.occurred_at,
         recorded_at: row.recorded_at,
     }

@@ -3,6 +3,7 @@
 pub mod ledger;
 pub mod notify;
 pub mod prepay;
+pub mod reconcile;
 pub mod record;
 pub mod refund;
 
@@ -52,6 +53,7 @@ pub(crate) fn payment_from_row(row: payment::Model) -> Payment {
         amount_fen: row.amount_fen,
         state: PaymentState::parse(&row.state).unwrap_or(PaymentState::Pending),
         prepay_id: row.prepay_id,
+        notify_url: row.notify_url,
         transaction_id: row.transaction_id,
         paid_at: row.paid_at,
         fee_fen: row.fee_fen,

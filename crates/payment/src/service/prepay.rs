@@ -94,6 +94,10 @@ where
                 fee_fen: Set(None),
                 refund_reserved_fen: Set(0),
                 refund_settled_fen: Set(0),
+                next_check_at: Set(None),
+                check_count: Set(0),
+                close_requested_at: Set(None),
+                order_settled_at: Set(None),
                 created_at: Set(now),
                 updated_at: Set(now),
             };
@@ -192,6 +196,23 @@ where
         _ => {}
     }
     let client = client_for_payments(db, clients, tenant).await?;
+    // Asked for before WeChat is called: if the call fails, the reconciliation worker retries it.
+    if row.close_requested_at.is_none() {
+        scoped(tenant)
+            .update_payments()
+            .filter(payment::Column::Id.eq(row.id))
+            .filter(payment::Column::State.eq(PaymentState::Pending.as_str()))
+            .col_expr(
+                payment::Column::CloseRequestedAt,
+                Expr::value(Some(Utc::now())),
+            )
+            .col_expr(
+                payment::Column::NextCheckAt,
+                Expr::value(None::<chrono::DateTime<Utc>>),
+            )
+            .exec(db)
+            .await?;
+    }
     client.close(out_trade_no).await?;
     scoped(tenant)
         .update_payments()

@@ -61,6 +61,7 @@ async fn insert_entry(
         gross_fen: Set(entry.gross_fen),
         fee_fen: Set(entry.fee_fen),
         net_fen: Set(entry.gross_fen - entry.fee_fen),
+        late_payment_refunded: Set(false),
         occurred_at: Set(entry.occurred_at),
         recorded_at: Set(Utc::now()),
     };

@@ -11,6 +11,7 @@ pub mod freight;
 pub mod kdniao;
 pub mod orders;
 pub mod payments;
+pub mod reconciliation;
 pub mod reviews;
 pub mod sender_addresses;
 pub mod shop;
@@ -26,6 +27,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(wechat::configure)
         .configure(catalog::configure)
         .configure(payments::configure)
+        .configure(reconciliation::configure)
         .configure(orders::configure)
         .configure(freight::configure)
         .configure(sender_addresses::configure)

@@ -30,6 +30,9 @@ pub struct LedgerEntryOut {
     /// WeChat's fee in fen; negative for the fee a refund gives back.
     pub fee_fen: i64,
     pub net_fen: i64,
+    /// On a payment: it arrived for an order already cancelled and was refunded in full
+    /// (refund `<out_trade_no>C`); the order's timeline notes it too.
+    pub late_payment_refunded: bool,
     pub occurred_at: DateTime<Utc>,
     pub recorded_at: DateTime<Utc>,
 }
@@ -45,6 +48,7 @@ impl From<payment::LedgerEntry> for LedgerEntryOut {
             gross_fen: entry.gross_fen,
             fee_fen: entry.fee_fen,
             net_fen: entry.net_fen,
+            late_payment_refunded: entry.late_payment_refunded,
             occurred_at: entry.occurred_at,
             recorded_at: entry.recorded_at,
         }
