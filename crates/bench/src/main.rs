@@ -335,6 +335,7 @@ async fn run_backend(
     rows.push(healthz);
     let duration = Duration::from_secs(options.seconds);
     for name in scenarios {
+        eprintln!("{}: running {name}", backend.name());
         deployment.reset_peaks();
         let (unit, measured, details) = match *name {
             "catalog-detail" | "catalog-list" => {
