@@ -26,9 +26,18 @@ fn outcome(status: u16) -> Outcome {
     }
 }
 
+/// Statuses of the submits that failed (0: no HTTP answer), counted.
+pub type FailedStatuses = Arc<std::sync::Mutex<std::collections::BTreeMap<u16, u64>>>;
+
 /// Worker `w` places orders as buyer `w % buyers.len()` … rotating through `per_worker` buyers,
 /// one unit of the buyer's next SKU each.
-pub fn submit_job(deployment: &Deployment, buyers: Vec<Buyer>, workers: usize) -> Job {
+pub fn submit_job(
+    deployment: &Deployment,
+    buyers: Vec<Buyer>,
+    workers: usize,
+) -> (Job, FailedStatuses) {
+    let failed: FailedStatuses = Arc::default();
+    let failures = failed.clone();
     let client = deployment.client.clone();
     let addresses: Vec<String> = deployment
         .gateways
@@ -36,10 +45,11 @@ pub fn submit_job(deployment: &Deployment, buyers: Vec<Buyer>, workers: usize) -
         .map(|g| g.address.clone())
         .collect();
     let buyers = Arc::new(buyers);
-    Arc::new(move |worker, iteration| {
+    let job: Job = Arc::new(move |worker, iteration| {
         let client = client.clone();
         let buyers = buyers.clone();
         let addresses = addresses.clone();
+        let failures = failures.clone();
         Box::pin(async move {
             let per_worker = (buyers.len() / workers).max(1);
             let index = (worker + workers * (iteration as usize % per_worker)) % buyers.len();
@@ -61,12 +71,17 @@ pub fn submit_job(deployment: &Deployment, buyers: Vec<Buyer>, workers: usize) -
                 &[("Idempotency-Key", &key)],
             )
             .await;
-            match reply {
-                Ok(reply) => outcome(reply.status),
-                Err(_) => Outcome::Error,
+            let status = reply.map_or(0, |reply| reply.status);
+            let result = outcome(status);
+            if result == Outcome::Error
+                && let Ok(mut failures) = failures.lock()
+            {
+                *failures.entry(status).or_default() += 1;
             }
+            result
         })
-    })
+    });
+    (job, failed)
 }
 
 /// Mean and p99 (ms) of each step of the sequential purchase.

@@ -359,23 +359,26 @@ async fn run_backend(
                 )
             }
             "checkout" => {
-                let job =
+                let (job, failed) =
                     checkout::submit_job(deployment, std::mem::take(&mut distinct), connections);
                 let measured = checkout::concurrent(job, connections, duration).await?;
                 (
                     "orders/s",
                     measured,
-                    json!({"connections": connections, "customers": connections, "skus": "distinct per customer"}),
+                    json!({"connections": connections, "customers": connections,
+                        "skus": "distinct per customer", "failed_statuses": statuses(&failed)}),
                 )
             }
             "checkout-hot" => {
                 let buyers = hot.len();
-                let job = checkout::submit_job(deployment, std::mem::take(&mut hot), connections);
+                let (job, failed) =
+                    checkout::submit_job(deployment, std::mem::take(&mut hot), connections);
                 let measured = checkout::concurrent(job, connections, duration).await?;
                 (
                     "orders/s",
                     measured,
-                    json!({"connections": connections, "customers": buyers, "skus": 1}),
+                    json!({"connections": connections, "customers": buyers, "skus": 1,
+                        "failed_statuses": statuses(&failed)}),
                 )
             }
             "checkout-seq" => {
@@ -499,6 +502,17 @@ async fn run_flash(
     Ok(run.passed)
 }
 
+/// Failed submits by HTTP status ("0": no answer), e.g. `{"500": 2}`.
+fn statuses(failed: &checkout::FailedStatuses) -> Value {
+    failed.lock().map_or(Value::Null, |failed| {
+        failed
+            .iter()
+            .map(|(status, count)| (status.to_string(), json!(count)))
+            .collect::<serde_json::Map<_, _>>()
+            .into()
+    })
+}
+
 fn largest_rss(deployment: &Deployment) -> f64 {
     deployment
         .memory()
@@ -584,12 +598,13 @@ fn print_table(rows: &[Row]) {
                 }
             }
             "checkout" | "checkout-hot" => println!(
-                "  {} {}: {} orders placed, {} refused (409), {} errors; {} concurrent customers of {}",
+                "  {} {}: {} orders placed, {} refused (409), {} errors {}; {} concurrent customers of {}",
                 row.scenario,
                 row.backend,
                 row.ok,
                 row.refused,
                 row.errors,
+                row.details["failed_statuses"],
                 row.details["connections"],
                 row.details["customers"]
             ),
