@@ -679,6 +679,7 @@ async fn main() -> anyhow::Result<()> {
                 continue;
             };
             let outcome = run_backend(&deployment, &options, &single, &mut rows).await;
+            deployment.keep_logs(&out_dir.join("logs"));
             deployment.stop().await;
             if let Err(err) = outcome {
                 problems.push(format!("{}: {err:#}", backend.name()));
@@ -695,6 +696,7 @@ async fn main() -> anyhow::Result<()> {
                     .push("flash-sale: skipped (PostgreSQL or Redis not reachable)".to_owned()),
                 Some(deployment) => {
                     let outcome = run_flash(&deployment, &options, &mut rows).await;
+                    deployment.keep_logs(&out_dir.join("logs").join("flash-sale"));
                     deployment.stop().await;
                     match outcome {
                         Ok(true) => {}

@@ -354,6 +354,15 @@ impl Deployment {
         self.gateways.iter().map(Gateway::memory).collect()
     }
 
+    /// Copies each process's log (warnings and errors) to `dir/<backend>-gw<i>.log`.
+    pub fn keep_logs(&self, dir: &Path) {
+        let _ = std::fs::create_dir_all(dir);
+        for (index, gateway) in self.gateways.iter().enumerate() {
+            let name = format!("{}-gw{index}.log", self.backend.name().replace('+', "-"));
+            let _ = std::fs::copy(&gateway.log, dir.join(name));
+        }
+    }
+
     /// Stops the processes and removes everything the run created: the data directory, the
     /// PostgreSQL schema and the Redis keys under the run's own prefix.
     pub async fn stop(mut self) {
