@@ -183,6 +183,7 @@ impl Deployment {
         backend: BenchBackend,
         processes: usize,
         http_workers: usize,
+        extra_env: &[(&str, &str)],
     ) -> anyhow::Result<Option<Deployment>> {
         let binary = kaidian_binary()?;
         let run = uuid::Uuid::now_v7().simple().to_string();
@@ -203,6 +204,11 @@ impl Deployment {
             ("SERVER__WORKERS".into(), http_workers.to_string()),
             ("LOG__FORMAT".into(), "pretty".into()),
         ];
+        env.extend(
+            extra_env
+                .iter()
+                .map(|(key, value)| ((*key).to_owned(), (*value).to_owned())),
+        );
         if std::env::var("KAIDIAN__LOG__LEVEL").is_err() {
             env.push(("LOG__LEVEL".into(), "warn".into()));
         }
@@ -414,28 +420,4 @@ pub async fn redis_integer(url: &str, key: &str) -> anyhow::Result<Option<i64>> 
         .query_async(&mut connection)
         .await?;
     Ok(value.and_then(|v| v.parse().ok()))
-}
-
-/// Keys under `pattern` (SCAN), up to `limit`.
-pub async fn redis_keys(url: &str, pattern: &str, limit: usize) -> anyhow::Result<Vec<String>> {
-    let client = redis::Client::open(url)?;
-    let mut connection = client.get_multiplexed_async_connection().await?;
-    let mut cursor = 0u64;
-    let mut found = Vec::new();
-    loop {
-        let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-            .arg(cursor)
-            .arg("MATCH")
-            .arg(pattern)
-            .arg("COUNT")
-            .arg(1000)
-            .query_async(&mut connection)
-            .await?;
-        found.extend(keys);
-        if next == 0 || found.len() >= limit {
-            found.truncate(limit);
-            return Ok(found);
-        }
-        cursor = next;
-    }
 }
