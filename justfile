@@ -33,7 +33,11 @@ migrate:
 ci:
     bash .ci/run
 
-# The benchmark harness (release build): `just bench catalog`. Starts the real server itself,
-# on SQLite + in-process cache and, when they answer, PostgreSQL + Redis; writes target/bench/*.json.
-bench suite="catalog" *args="":
-    cargo run --release -p bench -- {{suite}} {{args}}
+# The benchmark harness (release build): `just bench [scenario] [options]`, scenario one of all (the
+# default), catalog, catalog-detail, catalog-list, checkout, checkout-hot, checkout-seq, flash-sale.
+# It starts `kaidian serve` processes itself (SQLite + in-process cache and, when they answer,
+# PostgreSQL + Redis), prints one table and writes target/bench/<scenario>-<unix time>.json and
+# target/bench/latest.json. See docs/performance.md.
+bench scenario="all" *args="":
+    cargo build --release -p gateway --bin kaidian
+    cargo run --release -p bench -- {{scenario}} {{args}}
