@@ -180,22 +180,23 @@ impl CatalogCache {
         let (version, entry) = cache
             .get_json_pair::<String, Stamped<T>>(&version_key(tenant), &key)
             .await;
-        let version = match version {
-            Some(version) => {
-                if let Some(entry) = entry.filter(|entry| entry.version == version) {
-                    self.count(view, true);
-                    return Ok(entry.value);
-                }
-                version
-            }
-            None => self.start_version(tenant).await,
-        };
+        if let Some(entry) = entry.filter(|entry| version.as_ref() == Some(&entry.version)) {
+            self.count(view, true);
+            return Ok(entry.value);
+        }
+        // A miss: one rebuild per key at a time. The version is read (or started) again under the
+        // key's lock, so that concurrent first readers do not each start a version of their own
+        // and invalidate one another's builds.
         let flight = self.flight_lock(key.as_str());
         let guard = flight.lock().await;
-        let fresh = cache
-            .get_json::<Stamped<T>>(&key)
-            .await
-            .filter(|entry| entry.version == version);
+        let (version, entry) = cache
+            .get_json_pair::<String, Stamped<T>>(&version_key(tenant), &key)
+            .await;
+        let version = match version {
+            Some(version) => version,
+            None => self.start_version(tenant).await,
+        };
+        let fresh = entry.filter(|entry| entry.version == version);
         let outcome = match fresh {
             Some(entry) => {
                 self.count(view, true);
