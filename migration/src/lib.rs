@@ -8,6 +8,7 @@ mod m20261126_000100_catalog_tables;
 mod m20261126_000200_customers;
 mod m20261126_000300_payments;
 mod m20261126_000400_orders;
+mod m20261126_000500_promo;
 
 pub struct Migrator;
 
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000100_catalog_tables::Migration),
             Box::new(m20261126_000300_payments::Migration),
             Box::new(m20261126_000400_orders::Migration),
+            Box::new(m20261126_000500_promo::Migration),
         ]
     }
 }

@@ -15,4 +15,5 @@ mod foundation;
 mod isolation;
 mod orders;
 mod payments;
+mod promo;
 mod sandbox;

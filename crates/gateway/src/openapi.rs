@@ -57,6 +57,9 @@ impl Modify for BearerAuth {
         shop::orders::confirm_receipt,
         admin::orders::list_orders, admin::orders::get_order, admin::orders::cancel_order, admin::orders::ship_order,
         admin::freight::get_freight_rule, admin::freight::set_freight_rule,
+        admin::promo::list_flash_sales, admin::promo::create_flash_sale, admin::promo::get_flash_sale,
+        admin::promo::update_flash_sale, admin::promo::stop_flash_sale,
+        shop::flash_sales::list_flash_sales, shop::flash_sales::buy_flash_sale,
         pay::notify::receive_pay_notification,
     ),
     tags(
@@ -64,6 +67,7 @@ impl Modify for BearerAuth {
         (name = "admin", description = "Merchants: staff, API keys, certification, WeChat binding, ledger and statements"),
         (name = "catalog", description = "Merchants: categories, products, SKUs, stock, CSV and media"),
         (name = "orders", description = "Merchants: orders, their timeline, cancel and ship"),
+        (name = "promo", description = "Merchants: flash sales (限时秒杀)"),
         (name = "shop", description = "The mini-program surface, routed by appid"),
         (name = "pay", description = "Called by WeChat Pay: payment and refund notifications"),
         (name = "operations", description = "Health, readiness and metrics"),

@@ -1,5 +1,5 @@
 //! Background workers started by `Application::build` and stopped when the server stops: the
-//! sweep of unpaid orders, the auto-completion of shipped orders and the retry of shipments not yet uploaded to WeChat.
+//! sweep of unpaid orders (their flash-sale units given back), the settlement of ended flash sales, the auto-completion of shipped orders and the retry of shipments not yet uploaded to WeChat.
 
 use std::time::Duration;
 
@@ -26,13 +26,7 @@ impl Sweeper {
                     _ = stopped.changed() => return,
                     () = tokio::time::sleep(interval) => {}
                 }
-                match order::cancel_expired_orders(
-                    &state.db,
-                    &state.catalog_cache,
-                    chrono::Utc::now(),
-                )
-                .await
-                {
+                match crate::flows::sweep_unpaid_orders(&state, chrono::Utc::now()).await {
                     Ok(report) if !report.cancelled.is_empty() => {
                         tracing::info!(
                             orders.cancelled = report.cancelled.len(),
@@ -41,6 +35,13 @@ impl Sweeper {
                     }
                     Ok(_) => {}
                     Err(error) => tracing::warn!(%error, "unpaid-order sweep failed"),
+                }
+                match crate::flows::settle_ended_flash_sales(&state, chrono::Utc::now()).await {
+                    Ok(settled) if settled > 0 => {
+                        tracing::info!(promo.settled = settled, "ended flash sales settled");
+                    }
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(%error, "flash-sale settlement failed"),
                 }
                 let receipt_window =
                     chrono::Duration::days(state.settings.orders.auto_complete_days);

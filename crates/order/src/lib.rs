@@ -10,7 +10,7 @@ pub use error::OrderError;
 pub use model::*;
 pub use service::addresses::{create_address, delete_address, list_addresses, update_address};
 pub use service::cart::{add_cart_line, remove_cart_line, set_cart_line_quantity, view_cart};
-pub use service::checkout::{preview_checkout, submit_order};
+pub use service::checkout::{find_order_by_key, place_promo_order, preview_checkout, submit_order};
 pub use service::freight::{get_freight_rule, set_freight_rule};
 pub use service::lifecycle::{
     cancel_expired_orders, cancel_order, get_customer_order, list_customer_orders, next_status,

@@ -30,6 +30,9 @@ pub struct Model {
     /// `pending`, `uploaded` or `failed`: the shipment's upload to WeChat.
     pub shipping_upload: Option<String>,
     pub shipping_upload_error: Option<String>,
+    /// The flash sale the order was placed through; its lines' stock was set aside by the sale,
+    /// so the order never moves SKU stock.
+    pub promo_activity_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

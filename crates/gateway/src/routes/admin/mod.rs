@@ -9,6 +9,7 @@ pub mod certification;
 pub mod freight;
 pub mod orders;
 pub mod payments;
+pub mod promo;
 pub mod shop;
 pub mod staff;
 pub mod wechat;
@@ -23,5 +24,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(catalog::configure)
         .configure(payments::configure)
         .configure(orders::configure)
-        .configure(freight::configure);
+        .configure(freight::configure)
+        .configure(promo::configure);
 }

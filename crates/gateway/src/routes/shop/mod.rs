@@ -6,6 +6,7 @@ pub mod addresses;
 pub mod auth;
 pub mod cart;
 pub mod catalog;
+pub mod flash_sales;
 pub mod info;
 pub mod me;
 pub mod orders;
@@ -17,5 +18,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(catalog::configure)
         .configure(cart::configure)
         .configure(addresses::configure)
-        .configure(orders::configure);
+        .configure(orders::configure)
+        .configure(flash_sales::configure);
 }
