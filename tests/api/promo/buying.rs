@@ -17,7 +17,67 @@ on_every_backend!(
     one_customer_firing_fifty_parallel_buys_with_limit_one_gets_one_order,
     an_unpaid_flash_sale_order_timing_out_returns_its_unit_once_to_a_later_buyer,
     a_customer_who_cancels_gets_the_limit_back_and_a_retried_key_gives_the_same_order,
+    an_ended_sale_returns_its_remainder_once_and_a_later_cancellation_goes_to_the_sku,
 );
+
+async fn an_ended_sale_returns_its_remainder_once_and_a_later_cancellation_goes_to_the_sku(
+    app: TestApp,
+) {
+    let operator = app.operator_token().await;
+    let shop = order_shop(&app, &operator, "promo-end", 1000, 10).await;
+    let buyer = Buyer::new(&app, &shop.shop.appid, "o_ender").await;
+    let address = buyer.address(&app).await;
+    // A regular order first, so the order crate's Redis stock of the SKU is seeded (9).
+    buyer
+        .submit(
+            &app,
+            "plain-1",
+            &address,
+            json!([{"sku_id": shop.sku_id, "quantity": 1}]),
+        )
+        .await
+        .expect(201);
+    let sale_id = live_sale(&app, &shop, 500, 3, 1).await;
+    let order = buy(&app, &buyer, &sale_id, &shop.sku_id, &address, "e-1")
+        .await
+        .expect(201);
+    assert_eq!(shop.stock(&app).await, 6);
+    shop.assert_redis_agrees(&app).await;
+
+    // The worker's settlement after the end, twice at once: the two unsold units return once.
+    let after_end = chrono::Utc::now() + chrono::Duration::hours(3);
+    let (one, two) = tokio::join!(
+        gateway::flows::settle_ended_flash_sales(&app.state, after_end),
+        gateway::flows::settle_ended_flash_sales(&app.state, after_end),
+    );
+    assert!(one.is_ok() && two.is_ok());
+    assert_eq!(shop.stock(&app).await, 8);
+    shop.assert_redis_agrees(&app).await;
+    let settled = super::sale(&app, &shop, &sale_id).await;
+    assert!(settled["settled_at"].is_string());
+    assert_eq!(settled["items"][0]["quantity"], 1);
+    buy(&app, &buyer, &sale_id, &shop.sku_id, &address, "e-2")
+        .await
+        .expect_error(409, "promo.not_live");
+
+    // Its order cancelled afterwards: the unit goes to the SKU, once.
+    let no = text(&order["order_no"]);
+    buyer
+        .post(&app, &format!("/api/v1/shop/orders/{no}/cancel"), json!({}))
+        .await
+        .expect(200);
+    assert_eq!(shop.stock(&app).await, 9);
+    // The sweep then cancels only the plain order (its unit to the SKU); the flash one is done.
+    let swept = gateway::flows::sweep_unpaid_orders(&app.state, after_end).await;
+    assert!(swept.is_ok_and(|r| r.cancelled.len() == 1 && r.promo_cancelled.is_empty()));
+    assert_eq!(shop.stock(&app).await, 10);
+    assert_eq!(sold(&app, &shop, &sale_id).await, 0);
+    shop.assert_redis_agrees(&app).await;
+    assert_eq!(
+        shop.redis_stock(&app).await.is_some(),
+        app.backend == Backend::Services
+    );
+}
 
 async fn one_customer_firing_fifty_parallel_buys_with_limit_one_gets_one_order(app: TestApp) {
     let operator = app.operator_token().await;
