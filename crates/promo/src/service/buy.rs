@@ -211,12 +211,16 @@ pub async fn reserve_purchase<C: ConnectionTrait + TransactionTrait>(
         Step::NotLive => return Err(PromoError::NotLive),
         Step::SoldOut => return Err(PromoError::SoldOut),
         Step::LimitReached => return Err(PromoError::LimitReached),
-        Step::Reserved | Step::NotTracked | Step::Unseeded => {}
+        Step::Reserved | Step::NotTracked | Step::NotReached | Step::Unseeded => {}
     }
     let in_redis = step == Step::Reserved;
     let outcome = reserve_in_database(db, principal, &sale, &item_row, input.quantity, &key).await;
     let refusal = match outcome {
         Ok(DbStep::Reserved(purchase_id)) => {
+            if step == Step::NotReached {
+                // The script never ran: take the unit in Redis too (seeded keys only).
+                redis_stock::release(cache, &stock_key, &count_key, -input.quantity, true).await;
+            }
             return Ok(Reserved {
                 purchase_id,
                 flash_sale_id: sale_id,

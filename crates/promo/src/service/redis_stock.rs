@@ -63,8 +63,11 @@ pub(crate) enum Step {
     SoldOut,
     LimitReached,
     Unseeded,
-    /// No Redis, or Redis failed: the database guards alone.
+    /// No Redis, or the script failed (it may have run): the database guards alone.
     NotTracked,
+    /// No Redis connection could be had: the script did not run. The database guards alone, and
+    /// its outcome is mirrored into Redis afterwards (best effort) so the two keep agreeing.
+    NotReached,
 }
 
 pub(crate) struct Attempt<'a> {
@@ -82,8 +85,14 @@ pub(crate) async fn reserve(cache: &Cache, attempt: &Attempt<'_>) -> Step {
     let Some(pool) = cache.redis_pool() else {
         return Step::NotTracked;
     };
+    let mut connection = match pool.get().await {
+        Ok(connection) => connection,
+        Err(error) => {
+            tracing::warn!(%error, "no redis connection for the flash-sale step; the database guards alone");
+            return Step::NotReached;
+        }
+    };
     let result: Result<i64, String> = async {
-        let mut connection = pool.get().await.map_err(|e| e.to_string())?;
         redis::Script::new(RESERVE)
             .key(attempt.stock_key)
             .key(attempt.count_key)
