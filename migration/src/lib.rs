@@ -11,6 +11,7 @@ mod m20261126_000310_payment_reconciliation;
 mod m20261126_000400_orders;
 mod m20261126_000410_after_sales;
 mod m20261126_000420_fulfilment;
+mod m20261126_000500_promo;
 
 pub struct Migrator;
 
@@ -27,6 +28,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261126_000400_orders::Migration),
             Box::new(m20261126_000410_after_sales::Migration),
             Box::new(m20261126_000420_fulfilment::Migration),
+            Box::new(m20261126_000500_promo::Migration),
         ]
     }
 }

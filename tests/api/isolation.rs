@@ -474,7 +474,43 @@ const ADMIN_ROUTES: &[Route] = &[
         body: none,
         expect: Expect::OwnDataOnly,
     },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/admin/promo/flash-sales",
+        body: none,
+        expect: Expect::OwnDataOnly,
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/admin/promo/flash-sales",
+        body: || Some(flash_sale_body()),
+        expect: Expect::OwnDataOnly,
+    },
+    Route {
+        method: Method::GET,
+        path: "/api/v1/admin/promo/flash-sales/{b_flash_sale}",
+        body: none,
+        expect: Expect::Refused,
+    },
+    Route {
+        method: Method::PUT,
+        path: "/api/v1/admin/promo/flash-sales/{b_flash_sale}",
+        body: || Some(flash_sale_body()),
+        expect: Expect::Refused,
+    },
+    Route {
+        method: Method::POST,
+        path: "/api/v1/admin/promo/flash-sales/{b_flash_sale}/stop",
+        body: none,
+        expect: Expect::Refused,
+    },
 ];
+
+/// A valid flash sale of B's SKU, in the future.
+fn flash_sale_body() -> Value {
+    json!({"title": "B 秒杀", "starts_at": "2036-01-01T00:00:00Z", "ends_at": "2036-01-02T00:00:00Z",
+        "items": [{"sku_id": "{b_sku}", "sale_price_fen": 100, "quantity": 1}]})
+}
 
 /// Bodies name B's ids through these placeholders, replaced before sending.
 const B_CATEGORY_PLACEHOLDER: &str = "{b_category}";
@@ -512,6 +548,7 @@ async fn snapshot(app: &TestApp, b: &Shop) -> Value {
         "/api/v1/admin/after-sales",
         "/api/v1/admin/reviews",
         "/api/v1/admin/reviews/stats",
+        "/api/v1/admin/promo/flash-sales",
     ] {
         let reply = app.get(path, &b.owner_token).await;
         let mut body = reply.body;
@@ -565,6 +602,7 @@ async fn no_admin_route_lets_one_shop_touch_another(app: TestApp) {
                 "{b_sender}",
                 "{b_after_sale}",
                 "{b_review}",
+                "{b_flash_sale}",
             ]
             .iter()
             .fold(route.path.to_owned(), |path, placeholder| {
@@ -649,6 +687,17 @@ async fn no_admin_route_lets_one_shop_touch_another(app: TestApp) {
     )
     .await
     .expect(200);
+    // B runs a flash sale of one unit.
+    let b_flash_sale = text(
+        &app.post(
+            "/api/v1/admin/promo/flash-sales",
+            &b.owner_token,
+            json!({"title": "B 秒杀", "starts_at": "2036-01-01T00:00:00Z", "ends_at": "2036-01-02T00:00:00Z",
+                "items": [{"sku_id": b_sku, "sale_price_fen": 100, "quantity": 1}]}),
+        )
+        .await
+        .expect(201)["id"],
+    );
     // B's customer places an order.
     let b_buyer = app.customer_token(&b_appid, "o_b_buyer").await;
     let b_address = text(
@@ -772,6 +821,7 @@ async fn no_admin_route_lets_one_shop_touch_another(app: TestApp) {
         ("{b_customer}", b_customer.as_str()),
         ("{b_after_sale}", b_after_sale.as_str()),
         ("{b_review}", b_review.as_str()),
+        ("{b_flash_sale}", b_flash_sale.as_str()),
         ("{b_order}", b_order.as_str()),
         ("{b_staff}", b_staff.as_str()),
         ("{b_key}", b_key.as_str()),
@@ -785,6 +835,7 @@ async fn no_admin_route_lets_one_shop_touch_another(app: TestApp) {
         "1888888".to_owned(),
         b_after_sale.clone(),
         b_review.clone(),
+        b_flash_sale.clone(),
         b_order.clone(),
         b_category.clone(),
         b_product.clone(),

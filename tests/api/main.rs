@@ -17,4 +17,5 @@ mod fulfilment;
 mod isolation;
 mod orders;
 mod payments;
+mod promo;
 mod sandbox;

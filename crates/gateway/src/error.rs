@@ -19,6 +19,8 @@ pub struct ApiError {
     fields: Vec<FieldError>,
     /// For 5xx: what really went wrong, logged and never sent.
     cause: Option<String>,
+    /// For 429: the `Retry-After` header, in seconds.
+    retry_after_secs: Option<u64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -55,6 +57,7 @@ impl ApiError {
             message: message.into(),
             fields: Vec::new(),
             cause: None,
+            retry_after_secs: None,
         }
     }
 
@@ -70,6 +73,7 @@ impl ApiError {
             message: "internal error; quote the request id when reporting it".to_owned(),
             fields: Vec::new(),
             cause: Some(cause.to_string()),
+            retry_after_secs: None,
         }
     }
 
@@ -105,6 +109,7 @@ impl<E: ErrorCode> From<E> for ApiError {
             message: error.to_string(),
             fields: error.fields(),
             cause: None,
+            retry_after_secs: error.retry_after_secs(),
         }
     }
 }
@@ -124,7 +129,11 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status).json(ErrorBody {
+        let mut response = HttpResponse::build(self.status);
+        if let Some(seconds) = self.retry_after_secs {
+            response.insert_header(("Retry-After", seconds.to_string()));
+        }
+        response.json(ErrorBody {
             code: self.code,
             message: self.message.clone(),
             request_id: current_request_id(),

@@ -478,6 +478,9 @@ pub async fn cancel_order_by_customer(
     let cancelled =
         order::cancel_order(&state.db, &state.catalog_cache, customer, order_no).await?;
     close_order_payment(state, customer.tenant_id, order_no).await;
+    if cancelled.promo_activity_id.is_some() {
+        release_flash_sale_order(state, customer.tenant_id, order_no).await?;
+    }
     Ok(cancelled)
 }
 
@@ -497,6 +500,9 @@ pub async fn cancel_order_by_merchant(
     )
     .await?;
     close_order_payment(state, principal.tenant_id, order_no).await;
+    if cancelled.promo_activity_id.is_some() {
+        release_flash_sale_order(state, principal.tenant_id, order_no).await?;
+    }
     Ok(cancelled)
 }
 
@@ -607,9 +613,134 @@ pub async fn track_order(
     Ok(answer)
 }
 
-/// The worker's sweep of unpaid orders: each order past its deadline is cancelled (stock
-/// returned), then its prepared WeChat payment closed; a close that fails stays asked for and
-/// is retried by [`reconcile_payments`].
+/// Mirrors the SKU stock moves a promo call made (already in the catalog's ledger) into the
+/// order crate's Redis stock, and tells the catalog cache the stock changed.
+async fn mirror_promo_moves(
+    state: &AppState,
+    tenant: kernel::TenantId,
+    moves: &[promo::StockMove],
+) {
+    for change in moves {
+        order::mirror_stock_adjustment(&state.catalog_cache, tenant, change.sku_id, change.delta)
+            .await;
+    }
+    if !moves.is_empty() {
+        state.catalog_cache.bump(tenant).await;
+    }
+}
+
+/// A merchant creates a flash sale: its quantity leaves the SKUs' stock (ledger and Redis).
+pub async fn create_flash_sale(
+    state: &AppState,
+    principal: &tenant::AdminPrincipal,
+    input: &promo::FlashSaleIn,
+) -> Result<promo::FlashSale, ApiError> {
+    let (sale, moves) = promo::create_flash_sale(&state.db, principal, input).await?;
+    mirror_promo_moves(state, principal.tenant_id, &moves).await;
+    Ok(sale)
+}
+
+/// A merchant edits a flash sale before it starts: the old quantities go back, the new are taken.
+pub async fn update_flash_sale(
+    state: &AppState,
+    principal: &tenant::AdminPrincipal,
+    id: uuid::Uuid,
+    input: &promo::FlashSaleIn,
+) -> Result<promo::FlashSale, ApiError> {
+    let (sale, moves) = promo::update_flash_sale(&state.db, principal, id, input).await?;
+    mirror_promo_moves(state, principal.tenant_id, &moves).await;
+    Ok(sale)
+}
+
+/// A merchant stops a flash sale: the unsold remainder goes back to the SKUs, once.
+pub async fn stop_flash_sale(
+    state: &AppState,
+    principal: &tenant::AdminPrincipal,
+    id: uuid::Uuid,
+) -> Result<promo::FlashSale, ApiError> {
+    let (sale, moves) = promo::stop_flash_sale(&state.db, &state.cache, principal, id).await?;
+    mirror_promo_moves(state, principal.tenant_id, &moves).await;
+    Ok(sale)
+}
+
+/// `POST /shop/flash-sales/{id}/orders`: the tenant's budget, the rate limits, the same order for
+/// a repeated key, then the reservation (one Redis step, the database's guard) and the order
+/// through the order crate's checkout path at the sale price. A failure after the reservation
+/// gives the unit back.
+pub async fn buy_flash_sale(
+    state: &AppState,
+    customer: &CustomerPrincipal,
+    sale_id: uuid::Uuid,
+    input: &promo::BuyIn,
+    idempotency_key: Option<&str>,
+    client_ip: &str,
+) -> Result<order::Order, ApiError> {
+    let tenant = customer.tenant_id;
+    let _permit = state.promo_budget.try_enter(tenant)?;
+    state
+        .promo_limiter
+        .check(tenant, customer.customer_id, client_ip)
+        .await?;
+    let key = idempotency_key.unwrap_or_default();
+    if let Some(existing) = order::find_order_by_key(&state.db, customer, key).await? {
+        return Ok(existing);
+    }
+    let reserved =
+        promo::reserve_purchase(&state.db, &state.cache, customer, sale_id, input, key).await?;
+    let placed = order::place_promo_order(
+        &state.db,
+        customer,
+        key,
+        &order::PromoOrderIn {
+            promo_activity_id: sale_id,
+            address_id: input.address_id,
+            lines: vec![order::PromoLine {
+                sku_id: reserved.sku_id,
+                quantity: reserved.quantity,
+                unit_price: reserved.sale_price_fen,
+            }],
+        },
+        Duration::seconds(state.settings.orders.payment_timeout_secs),
+    )
+    .await;
+    let attached = match placed {
+        Ok(placed) => {
+            promo::attach_order(&state.db, tenant, reserved.purchase_id, &placed.order_no)
+                .await
+                .map(|()| placed)
+                .map_err(ApiError::from)
+        }
+        Err(error) => Err(ApiError::from(error)),
+    };
+    match attached {
+        Ok(placed) => Ok(placed),
+        Err(error) => {
+            match promo::give_back(&state.db, &state.cache, tenant, reserved.purchase_id).await {
+                Ok(moves) => mirror_promo_moves(state, tenant, &moves).await,
+                Err(release) => {
+                    tracing::error!(tenant.id = %tenant, purchase.id = %reserved.purchase_id, error = %release, "flash-sale unit not given back");
+                }
+            }
+            Err(error)
+        }
+    }
+}
+
+/// A cancelled flash-sale order's units go back to its sale (or to the SKU once the sale is
+/// settled) and the customer's limit is given back, exactly once.
+pub async fn release_flash_sale_order(
+    state: &AppState,
+    tenant: kernel::TenantId,
+    order_no: &str,
+) -> Result<(), ApiError> {
+    let moves = promo::release_for_order(&state.db, &state.cache, tenant, order_no).await?;
+    mirror_promo_moves(state, tenant, &moves).await;
+    Ok(())
+}
+
+/// The worker's sweep of unpaid orders past their deadline (every shop): each is cancelled once
+/// (stock returned), its prepared WeChat payment closed (a close that fails stays asked for and is
+/// retried by [`reconcile_payments`]), and flash-sale units given back to their sales.
 pub async fn sweep_unpaid_orders(
     state: &AppState,
     now: chrono::DateTime<chrono::Utc>,
@@ -617,6 +748,9 @@ pub async fn sweep_unpaid_orders(
     let report = order::cancel_expired_orders(&state.db, &state.catalog_cache, now).await?;
     for (tenant, order_no) in &report.cancelled_in {
         close_order_payment(state, *tenant, order_no).await;
+    }
+    for (tenant, order_no) in &report.promo_cancelled {
+        release_flash_sale_order(state, *tenant, order_no).await?;
     }
     Ok(report)
 }
@@ -889,4 +1023,16 @@ pub async fn settle_stale_after_sale_refunds(
         }
     }
     Ok(stale.len())
+}
+
+/// The worker's settlement of flash sales that ended: unsold remainders back to the SKUs, once.
+pub async fn settle_ended_flash_sales(
+    state: &AppState,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<usize, ApiError> {
+    let settled = promo::settle_ended_sales(&state.db, &state.cache, now).await?;
+    for (tenant, _, moves) in &settled {
+        mirror_promo_moves(state, *tenant, moves).await;
+    }
+    Ok(settled.len())
 }

@@ -63,9 +63,20 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", settings.server.listen))?;
         let port = listener.local_addr()?.port();
         let catalog_cache = catalog::CatalogCache::new(cache.clone());
+        let promo_limiter = promo::RateLimiter::new(
+            cache.clone(),
+            promo::RateLimits {
+                per_customer: settings.promo.customer_attempts_per_window,
+                per_ip: settings.promo.ip_attempts_per_window,
+                window_secs: settings.promo.rate_window_secs,
+            },
+        );
+        let promo_budget = promo::FlashSaleBudget::new(settings.promo.tenant_in_flight);
         let state = web::Data::new(AppState {
             db,
             cache,
+            promo_limiter,
+            promo_budget,
             catalog_cache,
             media: Arc::new(catalog::LocalDiskStore::new(
                 settings.security.data_dir.join("media"),

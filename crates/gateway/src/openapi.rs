@@ -72,6 +72,9 @@ impl Modify for BearerAuth {
         shop::after_sales::get_after_sale, shop::after_sales::submit_return_waybill,
         shop::after_sales::withdraw_after_sale,
         shop::reviews::review_order_line, shop::reviews::product_reviews,
+        admin::promo::list_flash_sales, admin::promo::create_flash_sale, admin::promo::get_flash_sale,
+        admin::promo::update_flash_sale, admin::promo::stop_flash_sale,
+        shop::flash_sales::list_flash_sales, shop::flash_sales::buy_flash_sale,
         pay::notify::receive_pay_notification,
     ),
     tags(
@@ -79,6 +82,7 @@ impl Modify for BearerAuth {
         (name = "admin", description = "Merchants: staff, API keys, certification, WeChat binding, ledger and statements"),
         (name = "catalog", description = "Merchants: categories, products, SKUs, stock, CSV and media"),
         (name = "orders", description = "Merchants: orders, their timeline, cancel, ship (KDNiao waybills), batch ship, remark, CSV export; sender addresses, freight; after-sales, refunds by line, reviews"),
+        (name = "promo", description = "Merchants: flash sales (限时秒杀)"),
         (name = "shop", description = "The mini-program surface, routed by appid"),
         (name = "pay", description = "Called by WeChat Pay: payment and refund notifications"),
         (name = "operations", description = "Health, readiness and metrics"),

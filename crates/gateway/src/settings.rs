@@ -25,6 +25,7 @@ pub struct Settings {
     pub wechat: WechatSettings,
     pub orders: OrderSettings,
     pub payments: PaymentSettings,
+    pub promo: PromoSettings,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
@@ -97,6 +98,22 @@ pub struct SecuritySettings {
     pub max_failed_logins: i32,
     pub lockout_minutes: i64,
     pub customer_session_ttl_days: i64,
+}
+
+/// The flash-sale buy path: rate limits and the per-tenant budget.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PromoSettings {
+    /// Length of the fixed rate-limit window, in seconds.
+    pub rate_window_secs: u64,
+    /// Buy attempts per customer per window (0: no limit).
+    pub customer_attempts_per_window: u64,
+    /// Buy attempts per client IP per shop per window (0: no limit).
+    pub ip_attempts_per_window: u64,
+    /// Take the client IP from `X-Forwarded-For`/`Forwarded` (only behind a trusted proxy).
+    pub trust_forwarded_for: bool,
+    /// Flash-sale buy requests of one shop in flight per process; more are refused (429 promo.busy).
+    pub tenant_in_flight: usize,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -213,6 +230,11 @@ impl Settings {
             problems.push(
                 "payments.reconcile_interval_secs, reconcile_after_secs, reconcile_backoff_secs and reconcile_batch must be at least 1, and reconcile_backoff_max_secs at least reconcile_backoff_secs"
                     .to_owned(),
+            );
+        }
+        if self.promo.rate_window_secs == 0 || self.promo.tenant_in_flight == 0 {
+            problems.push(
+                "promo.rate_window_secs and promo.tenant_in_flight must be at least 1".to_owned(),
             );
         }
         if self.server.body_limit_bytes < 1024 {

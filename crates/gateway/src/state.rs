@@ -20,6 +20,10 @@ pub struct AppState {
     pub wechat: WechatClients,
     /// One WeChat Pay client per tenant, built from its configuration and cached.
     pub payments: payment::PayClients,
+    /// Per-customer and per-IP limits on flash-sale buy attempts.
+    pub promo_limiter: promo::RateLimiter,
+    /// Flash-sale buy requests in flight per tenant in this process.
+    pub promo_budget: promo::FlashSaleBudget,
     /// The in-process WeChat sandbox, in sandbox mode.
     pub sandbox: Option<Arc<wechat_sim::RunningSandbox>>,
 }

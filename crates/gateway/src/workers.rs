@@ -1,8 +1,9 @@
 //! Background workers started by `Application::build` and stopped when the server stops: the
-//! sweep of unpaid orders (closing their WeChat payments), the auto-completion of shipped orders,
-//! the retry of shipments not yet uploaded to WeChat, the settlement of after-sale refunds whose
-//! outcome is overdue (queried at WeChat Pay), and, every `payments.reconcile_interval_secs`, the
-//! reconciliation of pending payments with WeChat Pay.
+//! sweep of unpaid orders (closing their WeChat payments and giving flash-sale units back), the
+//! settlement of ended flash sales, the auto-completion of shipped orders, the retry of shipments
+//! not yet uploaded to WeChat, the settlement of after-sale refunds whose outcome is overdue
+//! (queried at WeChat Pay), and, every `payments.reconcile_interval_secs`, the reconciliation of
+//! pending payments with WeChat Pay.
 
 use std::time::{Duration, Instant};
 
@@ -40,6 +41,13 @@ impl Sweeper {
                     }
                     Ok(_) => {}
                     Err(error) => tracing::warn!(%error, "unpaid-order sweep failed"),
+                }
+                match crate::flows::settle_ended_flash_sales(&state, chrono::Utc::now()).await {
+                    Ok(settled) if settled > 0 => {
+                        tracing::info!(promo.settled = settled, "ended flash sales settled");
+                    }
+                    Ok(_) => {}
+                    Err(error) => tracing::warn!(%error, "flash-sale settlement failed"),
                 }
                 let receipt_window =
                     chrono::Duration::days(state.settings.orders.auto_complete_days);

@@ -37,6 +37,10 @@ pub trait ErrorCode: std::error::Error {
     fn fields(&self) -> Vec<FieldError> {
         Vec::new()
     }
+    /// For rate-limit errors: when to retry (the `Retry-After` header, in seconds).
+    fn retry_after_secs(&self) -> Option<u64> {
+        None
+    }
 }
 
 /// One invalid field: its JSON path and what is wrong with it.

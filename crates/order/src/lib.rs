@@ -21,7 +21,7 @@ pub use service::after_sales::{
     withdraw_after_sale,
 };
 pub use service::cart::{add_cart_line, remove_cart_line, set_cart_line_quantity, view_cart};
-pub use service::checkout::{preview_checkout, submit_order};
+pub use service::checkout::{find_order_by_key, place_promo_order, preview_checkout, submit_order};
 pub use service::export::{MAX_EXPORT_ROWS, OrderExport, export_orders_csv};
 pub use service::freight::{get_freight_rule, set_freight_rule};
 pub use service::freight_template::{

@@ -221,6 +221,8 @@ pub struct Order {
     pub after_sales: Vec<crate::AfterSaleBrief>,
     pub created_at: DateTime<Utc>,
     pub timeline: Vec<OrderTransition>,
+    /// The flash sale this order was placed through (its source), if any.
+    pub promo_activity_id: Option<Uuid>,
 }
 
 impl Order {
@@ -288,4 +290,23 @@ pub struct SweepReport {
     pub cancelled: Vec<String>,
     /// The same orders with their shop (to close their WeChat payments).
     pub cancelled_in: Vec<(kernel::TenantId, String)>,
+    /// Those of them placed through a flash sale (their units go back to the sale).
+    pub promo_cancelled: Vec<(kernel::TenantId, String)>,
+}
+
+/// One line of a flash-sale order: the SKU, the quantity and the sale price (fen).
+#[derive(Clone, Debug)]
+pub struct PromoLine {
+    pub sku_id: Uuid,
+    pub quantity: i64,
+    pub unit_price: i64,
+}
+
+/// An order placed through a promotion that already holds the stock (see
+/// [`crate::place_promo_order`]).
+#[derive(Clone, Debug)]
+pub struct PromoOrderIn {
+    pub promo_activity_id: Uuid,
+    pub address_id: Uuid,
+    pub lines: Vec<PromoLine>,
 }

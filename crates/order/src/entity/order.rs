@@ -38,6 +38,9 @@ pub struct Model {
     pub refund_claimed_fen: i64,
     /// Money refunded (WeChat confirmed).
     pub refunded_fen: i64,
+    /// The flash sale the order was placed through; its lines' stock was set aside by the sale,
+    /// so the order never moves SKU stock.
+    pub promo_activity_id: Option<Uuid>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

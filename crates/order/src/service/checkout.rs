@@ -17,7 +17,7 @@ use super::reserve::{self, Reservation};
 use super::{now, parse};
 use crate::entity::{address, cart_line, order, order_line};
 use crate::error::OrderError;
-use crate::model::{Actor, Address, CheckoutIn, LineIn, Order, OrderStatus, Pricing};
+use crate::model::{Actor, Address, CheckoutIn, LineIn, Order, OrderStatus, Pricing, PromoOrderIn};
 use crate::repo::scoped;
 
 /// The checkout's lines: those given, or the whole cart.
@@ -121,13 +121,13 @@ pub(crate) fn request_digest(input: &CheckoutIn) -> String {
     infra::token::digest(&canonical.to_string())
 }
 
-/// The order already placed with `key`, if any. The key used with another request is refused:
-/// a client must not get an order for something other than what it sent.
+/// The order already placed with `key`, if any. Given the request's `digest`, the key used with
+/// another request is refused: a client must not get an order for something other than what it sent.
 async fn find_by_key(
     db: &impl ConnectionTrait,
     principal: &CustomerPrincipal,
     key: &str,
-    digest: &str,
+    digest: Option<&str>,
 ) -> Result<Option<Order>, OrderError> {
     let row = scoped(principal.tenant_id)
         .orders()
@@ -140,7 +140,8 @@ async fn find_by_key(
             if row
                 .request_digest
                 .as_deref()
-                .is_some_and(|stored| stored != digest)
+                .zip(digest)
+                .is_some_and(|(stored, asked)| stored != asked)
             {
                 return Err(OrderError::IdempotencyKeyReused);
             }
@@ -160,6 +161,10 @@ enum Attempt {
     Duplicate,
 }
 
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one write shared by checkout and promotions"
+)]
 async fn write_order<C: ConnectionTrait + TransactionTrait>(
     db: &C,
     principal: &CustomerPrincipal,
@@ -168,6 +173,7 @@ async fn write_order<C: ConnectionTrait + TransactionTrait>(
     pricing: &Pricing,
     address: &Address,
     payment_timeout: Duration,
+    promo_activity_id: Option<Uuid>,
 ) -> Result<Attempt, OrderError> {
     let tenant = principal.tenant_id;
     let now = now();
@@ -201,6 +207,7 @@ async fn write_order<C: ConnectionTrait + TransactionTrait>(
         request_digest: Set(Some(request_digest(input))),
         refund_claimed_fen: Set(0),
         refunded_fen: Set(0),
+        promo_activity_id: Set(promo_activity_id),
         created_at: Set(now),
         updated_at: Set(now),
     })
@@ -212,7 +219,13 @@ async fn write_order<C: ConnectionTrait + TransactionTrait>(
         }
         return Err(error.into());
     }
-    for line in &pricing.lines {
+    // A promotion's lines were set aside from the SKUs when the promotion was created.
+    let stock_lines = if promo_activity_id.is_some() {
+        &pricing.lines[..0]
+    } else {
+        &pricing.lines[..]
+    };
+    for line in stock_lines {
         catalog::adjust_stock(
             &txn,
             tenant,
@@ -263,13 +276,15 @@ async fn write_order<C: ConnectionTrait + TransactionTrait>(
         "submitted",
     )
     .await?;
-    let sku_ids: Vec<Uuid> = pricing.lines.iter().map(|line| line.sku_id).collect();
-    scoped(tenant)
-        .delete_cart_lines()
-        .filter(cart_line::Column::CustomerId.eq(principal.customer_id))
-        .filter(cart_line::Column::SkuId.is_in(sku_ids))
-        .exec(&txn)
-        .await?;
+    if promo_activity_id.is_none() {
+        let sku_ids: Vec<Uuid> = pricing.lines.iter().map(|line| line.sku_id).collect();
+        scoped(tenant)
+            .delete_cart_lines()
+            .filter(cart_line::Column::CustomerId.eq(principal.customer_id))
+            .filter(cart_line::Column::SkuId.is_in(sku_ids))
+            .exec(&txn)
+            .await?;
+    }
     txn.commit().await?;
     Ok(Attempt::Placed(order_id))
 }
@@ -292,7 +307,7 @@ pub async fn submit_order<C: ConnectionTrait + TransactionTrait>(
     let tenant = principal.tenant_id;
     let key = parse::idempotency_key(idempotency_key)?;
     let digest = request_digest(input);
-    if let Some(existing) = find_by_key(db, principal, &key, &digest).await? {
+    if let Some(existing) = find_by_key(db, principal, &key, Some(&digest)).await? {
         return Ok(existing);
     }
     let (pricing, address) = priced(db, principal, input).await?;
@@ -311,6 +326,7 @@ pub async fn submit_order<C: ConnectionTrait + TransactionTrait>(
             &pricing,
             &address,
             payment_timeout,
+            None,
         )
         .await;
         let placed = match attempt {
@@ -327,7 +343,7 @@ pub async fn submit_order<C: ConnectionTrait + TransactionTrait>(
             if reservation == Reservation::Reserved {
                 reserve::release(hot, tenant, &lines).await;
             }
-            if let Some(existing) = find_by_key(db, principal, &key, &digest).await? {
+            if let Some(existing) = find_by_key(db, principal, &key, Some(&digest)).await? {
                 return Ok(existing);
             }
             continue;
@@ -342,6 +358,94 @@ pub async fn submit_order<C: ConnectionTrait + TransactionTrait>(
         let placed = load_order(db, tenant, row).await?;
         tracing::info!(tenant.id = %tenant, order.no = %placed.order_no, order.payable = placed.payable, "order placed");
         return Ok(placed);
+    }
+    Err(OrderError::Database(DbErr::Custom(
+        "could not allocate a unique order number".to_owned(),
+    )))
+}
+
+/// The customer's order placed with `idempotency_key`, if any (a promotion checks it before
+/// reserving anything, so a retried request answers with the same order).
+pub async fn find_order_by_key(
+    db: &impl ConnectionTrait,
+    principal: &CustomerPrincipal,
+    idempotency_key: &str,
+) -> Result<Option<Order>, OrderError> {
+    find_by_key(db, principal, idempotency_key, None).await
+}
+
+/// Places an order for lines whose stock a promotion already holds (a flash sale set it aside
+/// from the SKUs): the same checkout path as [`submit_order`] (SKU snapshots, the shop's freight
+/// rule, one transaction writing the order, its lines and its first transition), at the given
+/// prices, marked with the promotion as its source, without touching SKU stock or the cart.
+/// A duplicate `idempotency_key` gives the existing order. On an error nothing is written; the
+/// caller gives its reservation back.
+pub async fn place_promo_order<C: ConnectionTrait + TransactionTrait>(
+    db: &C,
+    principal: &CustomerPrincipal,
+    idempotency_key: &str,
+    input: &PromoOrderIn,
+    payment_timeout: Duration,
+) -> Result<Order, OrderError> {
+    let tenant = principal.tenant_id;
+    let key = parse::idempotency_key(Some(idempotency_key))?;
+    let lines: Vec<LineIn> = input
+        .lines
+        .iter()
+        .map(|line| LineIn {
+            sku_id: line.sku_id,
+            quantity: line.quantity,
+        })
+        .collect();
+    let lines = parse::lines(&lines)?;
+    let sku_ids: Vec<Uuid> = lines.iter().map(|line| line.sku_id).collect();
+    let mut skus = catalog::skus_for_checkout(db, tenant, &sku_ids).await?;
+    for sku in &mut skus {
+        // The promotion's price, and its stock (held by the promotion, not the SKU).
+        if let Some(line) = input.lines.iter().find(|line| line.sku_id == sku.sku_id) {
+            sku.price = line.unit_price;
+            sku.stock = line.quantity;
+        }
+    }
+    let rule = super::freight::freight_rule(db, tenant).await?;
+    let pricing = price(&lines, &skus, rule)?;
+    let address = checkout_address(db, principal, Some(input.address_id)).await?;
+    let checkout = CheckoutIn {
+        address_id: Some(input.address_id),
+        lines: None,
+        remark: String::new(),
+    };
+    for _ in 0..3 {
+        let attempt = write_order(
+            db,
+            principal,
+            &key,
+            &checkout,
+            &pricing,
+            &address,
+            payment_timeout,
+            Some(input.promo_activity_id),
+        )
+        .await?;
+        match attempt {
+            Attempt::Placed(order_id) => {
+                let row = scoped(tenant)
+                    .orders()
+                    .filter(order::Column::Id.eq(order_id))
+                    .one(db)
+                    .await?
+                    .ok_or(OrderError::OrderNotFound)?;
+                let placed = load_order(db, tenant, row).await?;
+                tracing::info!(tenant.id = %tenant, order.no = %placed.order_no, promo.id = %input.promo_activity_id, "flash-sale order placed");
+                return Ok(placed);
+            }
+            Attempt::Duplicate => {
+                let digest = request_digest(&checkout);
+                if let Some(existing) = find_by_key(db, principal, &key, Some(&digest)).await? {
+                    return Ok(existing);
+                }
+            }
+        }
     }
     Err(OrderError::Database(DbErr::Custom(
         "could not allocate a unique order number".to_owned(),

@@ -150,6 +150,7 @@ pub(crate) async fn load_order(
         merchant_remark: row.merchant_remark,
         created_at: row.created_at,
         timeline,
+        promo_activity_id: row.promo_activity_id,
     })
 }
 
@@ -205,11 +206,13 @@ pub async fn list_customer_orders(
 /// Cancels a pending order inside `txn` and returns its stock, exactly once: the conditional
 /// update (`… WHERE status = 'pending_payment'`) is the claim, so of several cancellers only one
 /// gets a row. Returns the lines to give back to Redis after commit, or `None` when the order was
-/// no longer pending.
+/// no longer pending. A flash-sale order (`promo`) returns nothing to the SKUs: its units belong
+/// to the sale, and the caller gives them back there (`promo::release_for_order`).
 async fn cancel_pending(
     txn: &impl ConnectionTrait,
     tenant: TenantId,
     order_id: Uuid,
+    promo: bool,
     event: OrderEvent,
     actor: Actor,
     reason: &str,
@@ -230,14 +233,18 @@ async fn cancel_pending(
     if claimed.rows_affected == 0 {
         return Ok(None);
     }
-    let lines: Vec<(Uuid, i64)> = scoped(tenant)
-        .order_lines()
-        .filter(order_line::Column::OrderId.eq(order_id))
-        .all(txn)
-        .await?
-        .into_iter()
-        .map(|line| (line.sku_id, line.quantity))
-        .collect();
+    let lines: Vec<(Uuid, i64)> = if promo {
+        Vec::new()
+    } else {
+        scoped(tenant)
+            .order_lines()
+            .filter(order_line::Column::OrderId.eq(order_id))
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|line| (line.sku_id, line.quantity))
+            .collect()
+    };
     for (sku_id, quantity) in &lines {
         catalog::adjust_stock(
             txn,
@@ -278,7 +285,8 @@ pub(crate) async fn cancel_by<C: ConnectionTrait + TransactionTrait>(
     let from = status_of(&row.status);
     next_status(from, event)?;
     let txn = db.begin().await?;
-    let released = cancel_pending(&txn, tenant, row.id, event, actor, reason).await?;
+    let promo = row.promo_activity_id.is_some();
+    let released = cancel_pending(&txn, tenant, row.id, promo, event, actor, reason).await?;
     txn.commit().await?;
     let current = scoped(tenant)
         .orders()
@@ -350,6 +358,7 @@ pub async fn cancel_expired_orders<C: ConnectionTrait + TransactionTrait>(
                 &txn,
                 tenant,
                 row.id,
+                row.promo_activity_id.is_some(),
                 OrderEvent::Timeout,
                 Actor::System,
                 "not paid in time",
@@ -361,6 +370,9 @@ pub async fn cancel_expired_orders<C: ConnectionTrait + TransactionTrait>(
                 hot.bump(tenant).await;
                 tracing::info!(tenant.id = %tenant, order.no = %row.order_no, "unpaid order cancelled");
                 report.cancelled_in.push((tenant, row.order_no.clone()));
+                if row.promo_activity_id.is_some() {
+                    report.promo_cancelled.push((tenant, row.order_no.clone()));
+                }
                 report.cancelled.push(row.order_no);
             }
         }

@@ -164,6 +164,9 @@ pub(crate) async fn reserve(
 
 /// Gives a reservation back (after a database refusal, or when an order is cancelled).
 pub(crate) async fn release(hot: &CatalogCache, tenant: TenantId, lines: &[(Uuid, i64)]) {
+    if lines.is_empty() {
+        return;
+    }
     let cache = hot.cache();
     let keys: Vec<String> = lines
         .iter()

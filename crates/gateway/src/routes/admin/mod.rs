@@ -11,6 +11,7 @@ pub mod freight;
 pub mod kdniao;
 pub mod orders;
 pub mod payments;
+pub mod promo;
 pub mod reconciliation;
 pub mod reviews;
 pub mod sender_addresses;
@@ -33,5 +34,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(sender_addresses::configure)
         .configure(kdniao::configure)
         .configure(after_sales::configure)
-        .configure(reviews::configure);
+        .configure(reviews::configure)
+        .configure(promo::configure);
 }

@@ -7,6 +7,7 @@ pub mod after_sales;
 pub mod auth;
 pub mod cart;
 pub mod catalog;
+pub mod flash_sales;
 pub mod info;
 pub mod me;
 pub mod orders;
@@ -21,5 +22,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(addresses::configure)
         .configure(orders::configure)
         .configure(after_sales::configure)
-        .configure(reviews::configure);
+        .configure(reviews::configure)
+        .configure(flash_sales::configure);
 }
