@@ -105,10 +105,7 @@ pub async fn pay_order(
     request_base_url: &str,
 ) -> Result<payment::RequestPaymentParams, ApiError> {
     let found = order::order_to_pay(&state.db, customer, order_no).await?;
-    let base = match state.settings.orders.public_base_url.trim_end_matches('/') {
-        "" => request_base_url.trim_end_matches('/'),
-        configured => configured,
-    };
+    let base = public_base_url(state, request_base_url);
     let mut description: String = found
         .lines
         .first()
@@ -841,6 +838,15 @@ pub async fn reconcile_payments(
     Ok(report)
 }
 
+/// The platform's public base URL: `orders.public_base_url` when configured, else the base URL
+/// the request came in on (without a trailing slash).
+fn public_base_url<'a>(state: &'a AppState, request_base_url: &'a str) -> &'a str {
+    match state.settings.orders.public_base_url.trim_end_matches('/') {
+        "" => request_base_url.trim_end_matches('/'),
+        configured => configured,
+    }
+}
+
 /// Where WeChat Pay posts this shop's notifications: the configured public base URL, else the
 /// base URL the request came in on; none when neither is known (a background worker).
 fn pay_notify_url(
@@ -848,10 +854,7 @@ fn pay_notify_url(
     tenant: kernel::TenantId,
     request_base_url: &str,
 ) -> Option<String> {
-    let base = match state.settings.orders.public_base_url.trim_end_matches('/') {
-        "" => request_base_url.trim_end_matches('/'),
-        configured => configured,
-    };
+    let base = public_base_url(state, request_base_url);
     (!base.is_empty()).then(|| format!("{base}/api/v1/pay/notify/{}", tenant.as_uuid()))
 }
 
